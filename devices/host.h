@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a device model may use of the VMM: the only header through which
+ * devices/ reaches the monitor.  vmm/vm.c fills one struct host_services
+ * per VM; unit tests fill it with fakes, so device tests need no KVM.
+ */
+#ifndef WISP_DEVICES_HOST_H
+#define WISP_DEVICES_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Register-level access handlers.  @offset is relative to the start of the
+ * range the device was registered at; @len is 1, 2, 4 or 8.  Called on
+ * vCPU threads, concurrently when the guest has several vCPUs: handlers
+ * never block on host I/O and never allocate.  A read handler fills all
+ * @len bytes of @data.
+ */
+struct io_handler {
+	void (*read)(void *dev, uint64_t offset, uint8_t *data, uint32_t len);
+	void (*write)(void *dev, uint64_t offset, const uint8_t *data,
+		      uint32_t len);
+};
+
+struct host_services {
+	void *ctx;	/* first argument of every callback */
+
+	/*
+	 * Host pointer for guest-physical [gpa, gpa + len) when the range
+	 * lies inside one RAM region, else NULL.  Any thread.
+	 */
+	void *(*guest_ptr)(void *ctx, uint64_t gpa, uint64_t len);
+
+	/* Drive interrupt line @gsi to @level (0 or 1).  Any thread. */
+	void (*irq_line)(void *ctx, unsigned int gsi, int level);
+
+	/*
+	 * Ask the VM to stop with exit status @status; the first request
+	 * wins.  Returns at once; any thread.
+	 */
+	void (*request_stop)(void *ctx, int status);
+
+	/*
+	 * The guest asked for a system reset (the VMM decides: exit with
+	 * the reset status, or restart).  Returns at once; any thread.
+	 */
+	void (*request_reset)(void *ctx);
+
+	/*
+	 * Queue guest console output.  Never blocks: what does not fit in
+	 * the console's bounded buffer is dropped and counted.
+	 */
+	void (*console_write)(void *ctx, const uint8_t *buf, size_t len);
+
+	/*
+	 * The console device has room for input again after refusing some;
+	 * the console resumes reading its input.  Any thread.
+	 */
+	void (*console_rx_ready)(void *ctx);
+};
+
+/* Little-endian helpers for register handlers. */
+static inline uint64_t io_get(const uint8_t *data, uint32_t len)
+{
+	uint64_t v = 0;
+	uint32_t i;
+
+	for (i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)data[i] << (8 * i);
+	return v;
+}
+
+static inline void io_put(uint8_t *data, uint32_t len, uint64_t v)
+{
+	uint32_t i;
+
+	for (i = 0; i < len && i < 8; i++)
+		data[i] = v >> (8 * i);
+}
+
+#endif

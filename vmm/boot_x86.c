@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+
+#include "../firmware/memmap.h"
+#include "../firmware/pvh.h"
+#include "boot_x86.h"
+
+#define PAGE_MASK	0xfffULL
+#define MEMMAP_MAX	8
+
+/* Place the initrd as high as possible below the hole, page aligned. */
+static int place_initrd(struct guest_mem *mem, const struct kernel_image *kernel,
+			const uint8_t *initrd, size_t size, uint64_t *gpa,
+			struct wisp_err *err)
+{
+	uint64_t low_end = guest_low_ram_size(mem);
+	uint64_t floor = (kernel->highest + PAGE_MASK) & ~PAGE_MASK;
+	uint64_t addr;
+
+	if (size > low_end || ((low_end - size) & ~PAGE_MASK) < floor)
+		return err_set(err, WISP_EXIT_DATAERR, EFBIG,
+			       "initrd (%zu bytes) does not fit in guest RAM between the kernel (ending at 0x%llx) and 0x%llx",
+			       size, (unsigned long long)kernel->highest,
+			       (unsigned long long)low_end);
+	addr = (low_end - size) & ~PAGE_MASK;
+	memcpy(guest_ptr(mem, addr, size), initrd, size);
+	*gpa = addr;
+	return 0;
+}
+
+int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
+		     const char *cmdline, const uint8_t *initrd,
+		     size_t initrd_size, struct wisp_err *err)
+{
+	struct memmap_entry map[MEMMAP_MAX];
+	struct pvh_params params = { 0 };
+	uint8_t *page;
+	int n, ret;
+	long used;
+
+	if (cmdline) {
+		size_t len = strlen(cmdline);
+
+		if (len >= BOOT_CMDLINE_MAX)
+			return err_set(err, WISP_EXIT_DATAERR, E2BIG,
+				       "kernel command line too long (%zu bytes, at most %llu)",
+				       len, BOOT_CMDLINE_MAX - 1);
+		memcpy(guest_ptr(mem, BOOT_CMDLINE_GPA, len + 1), cmdline,
+		       len + 1);
+		params.cmdline_paddr = BOOT_CMDLINE_GPA;
+	}
+	if (initrd) {
+		ret = place_initrd(mem, kernel, initrd, initrd_size,
+				   &params.module_paddr, err);
+		if (ret)
+			return ret;
+		params.module_size = initrd_size;
+	}
+	n = memmap_build(map, MEMMAP_MAX, guest_low_ram_size(mem),
+			 GUEST_HIGH_RAM_START,
+			 mem->n_regions > 1 ? mem->regions[1].size : 0);
+	if (n < 0)
+		return err_set(err, WISP_EXIT_SOFTWARE, -n, "memory map: %s",
+			       strerror(-n));
+	params.memmap = map;
+	params.memmap_entries = n;
+	page = guest_ptr(mem, BOOT_START_INFO_GPA, BOOT_START_INFO_SIZE);
+	used = pvh_build_start_info(page, BOOT_START_INFO_SIZE,
+				    BOOT_START_INFO_GPA, &params);
+	if (used < 0)
+		return err_set(err, WISP_EXIT_SOFTWARE, -used,
+			       "PVH start info does not fit in one page");
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Boot data for x86 guests, placed in guest RAM below 1 MiB:
+ *
+ *   0x6000   hvm_start_info, module list, memory map (one page)
+ *   0x8000   free for the guest (guest-tests put their SMP trampoline here)
+ *   0x20000  kernel command line (up to 64 KiB)
+ *
+ * The initrd goes at the top of RAM below the MMIO hole.
+ */
+#ifndef WISP_BOOT_X86_H
+#define WISP_BOOT_X86_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "loader.h"
+#include "memory.h"
+
+#define BOOT_START_INFO_GPA	0x6000ULL
+#define BOOT_START_INFO_SIZE	0x1000ULL
+#define BOOT_CMDLINE_GPA	0x20000ULL
+#define BOOT_CMDLINE_MAX	0x10000ULL	/* bytes, with the NUL */
+
+/*
+ * Write the PVH boot data for @kernel (already loaded) into @mem: the
+ * command line @cmdline (may be NULL), @initrd (may be NULL) and the start
+ * info.  Errors (WISP_EXIT_DATAERR): command line too long, initrd not
+ * fitting between the kernel and the hole.  Pure: no KVM.
+ */
+int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
+		     const char *cmdline, const uint8_t *initrd,
+		     size_t initrd_size, struct wisp_err *err);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * x86 vCPU state at creation: CPUID (KVM's supported set plus the
+ * hypervisor bit and an APIC-ID topology of one core per vCPU), MSRs, the
+ * LAPIC's LINT pins and the FPU, and the PVH entry state of the BSP.
+ */
+#ifndef WISP_CPU_X86_H
+#define WISP_CPU_X86_H
+
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "error.h"
+
+/*
+ * Fill @out (room for @supported->nent entries) with the CPUID table of
+ * vCPU @index of @n_cpus.  Pure: unit-testable without KVM.
+ */
+void cpu_build_cpuid(const struct kvm_cpuid2 *supported, unsigned int index,
+		     unsigned int n_cpus, struct kvm_cpuid2 *out);
+
+/*
+ * Set up CPUID, MSRs, LAPIC LINT0/LINT1 and FPU of vCPU @index on
+ * @vcpu_fd.  Returns 0 or -errno with @err set.  Construction thread.
+ */
+int cpu_init(int vcpu_fd, const struct kvm_cpuid2 *supported,
+	     unsigned int index, unsigned int n_cpus, int verbose,
+	     struct wisp_err *err);
+
+/*
+ * Put vCPU @vcpu_fd in the PVH entry state: 32-bit protected mode, paging
+ * off, flat segments, EIP = @entry, EBX = @start_info.  Returns 0/-errno.
+ */
+int cpu_set_pvh_entry(int vcpu_fd, uint64_t entry, uint64_t start_info,
+		      struct wisp_err *err);
+
+/* Print the registers of @vcpu_fd to stderr (for fatal exits). */
+void cpu_dump_registers(int vcpu_fd);
+
+#endif

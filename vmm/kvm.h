@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /dev/kvm and the VM file descriptor: opening with API and capability
+ * checks, the in-kernel irqchip and PIT, memory slots.
+ */
+#ifndef WISP_KVM_H
+#define WISP_KVM_H
+
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "error.h"
+
+struct kvm {
+	int dev_fd;			/* /dev/kvm */
+	int vm_fd;
+	int vcpu_mmap_size;		/* size of each vCPU's kvm_run mapping */
+	int max_vcpus;
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, owned */
+};
+
+/*
+ * Open @path (normally "/dev/kvm"), check the API version and every
+ * capability wisp needs, create a VM with the in-kernel irqchip (PIC,
+ * IOAPIC, LAPICs) and PIT.  On failure returns -errno and sets @err with
+ * WISP_EXIT_UNAVAILABLE and what the user can do about it.
+ */
+int kvm_open(struct kvm *kvm, const char *path, struct wisp_err *err);
+
+/* Close everything kvm_open() opened.  Safe on a half-opened struct. */
+void kvm_close(struct kvm *kvm);
+
+/* Map [gpa, gpa + size) to @host as memory slot @slot.  Returns 0/-errno. */
+int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa,
+		   uint64_t size, void *host);
+
+/* Drive interrupt line @gsi of the in-kernel irqchip.  Any thread. */
+int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level);
+
+#endif

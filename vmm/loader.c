@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../firmware/pvh.h"
+#include "loader.h"
+
+#define bad_image(err, ...) err_set(err, WISP_EXIT_DATAERR, EINVAL, __VA_ARGS__)
+
+int loader_read_file(const char *path, uint64_t max, const char *what,
+		     uint8_t **buf, size_t *size, struct wisp_err *err)
+{
+	struct stat st;
+	size_t done = 0;
+	uint8_t *data;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, WISP_EXIT_NOINPUT, errno, "cannot open %s '%s': %s",
+			       what, path, strerror(errno));
+	if (fstat(fd, &st)) {
+		ret = err_set(err, WISP_EXIT_NOINPUT, errno, "cannot stat %s '%s': %s",
+			      what, path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = err_set(err, WISP_EXIT_NOINPUT, EINVAL,
+			      "%s '%s' is not a regular file", what, path);
+		goto out_close;
+	}
+	if (!st.st_size || (uint64_t)st.st_size > max) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EFBIG,
+			      st.st_size ? "%s '%s' (%lld bytes) does not fit in guest RAM" :
+			      "%s '%s' is empty (%lld bytes)",
+			      what, path, (long long)st.st_size);
+		goto out_close;
+	}
+	data = malloc(st.st_size);
+	if (!data) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory reading %s",
+			      what);
+		goto out_close;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = err_set(err, WISP_EXIT_NOINPUT, n ? errno : EIO,
+				      "cannot read %s '%s': %s", what, path,
+				      n ? strerror(errno) : "file shrank while reading");
+			free(data);
+			goto out_close;
+		}
+		done += n;
+	}
+	*buf = data;
+	*size = done;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* Is [off, off + len) inside a buffer of @size bytes?  Overflow safe. */
+static bool in_file(uint64_t off, uint64_t len, size_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* Find the PVH entry in the notes of one PT_NOTE segment. */
+static int find_pvh_note(const uint8_t *notes, uint64_t len, uint64_t *entry)
+{
+	uint64_t pos = 0;
+
+	while (len - pos >= sizeof(Elf64_Nhdr)) {
+		Elf64_Nhdr nh;
+		uint64_t name_len, desc_len;
+
+		memcpy(&nh, notes + pos, sizeof(nh));
+		pos += sizeof(nh);
+		name_len = ((uint64_t)nh.n_namesz + 3) & ~3ULL;
+		desc_len = ((uint64_t)nh.n_descsz + 3) & ~3ULL;
+		if (name_len > len - pos || desc_len > len - pos - name_len)
+			return -EINVAL;	/* a note running off its segment */
+		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh.n_namesz == 4 &&
+		    !memcmp(notes + pos, "Xen", 4)) {
+			const uint8_t *desc = notes + pos + name_len;
+			uint32_t e32;
+
+			if (nh.n_descsz != 4 && nh.n_descsz != 8)
+				return -EINVAL;
+			/* A 32-bit entry: the low word, little-endian. */
+			memcpy(&e32, desc, sizeof(e32));
+			*entry = e32;
+			return 1;
+		}
+		pos += name_len + desc_len;
+	}
+	return 0;
+}
+
+static int check_header(const uint8_t *image, size_t size, Elf64_Ehdr *eh,
+			struct wisp_err *err)
+{
+	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
+		return bad_image(err, "not an ELF file (no ELF magic)");
+	if (size < sizeof(*eh))
+		return bad_image(err, "truncated ELF header (%zu bytes)", size);
+	memcpy(eh, image, sizeof(*eh));
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return bad_image(err, "not a 64-bit ELF file (only ELF64 PVH kernels are supported)");
+	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return bad_image(err, "not a little-endian ELF file");
+	if (eh->e_machine != EM_X86_64)
+		return bad_image(err, "ELF file is not for x86-64 (e_machine %u)",
+				 eh->e_machine);
+	if (eh->e_type != ET_EXEC)
+		return bad_image(err, "ELF file is not an executable (e_type %u)",
+				 eh->e_type);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return bad_image(err, "bad ELF program header size %u",
+				 eh->e_phentsize);
+	if (!eh->e_phnum || eh->e_phnum > LOADER_MAX_SEGMENTS)
+		return bad_image(err, "ELF file has %u program headers (1 to %d allowed)",
+				 eh->e_phnum, LOADER_MAX_SEGMENTS);
+	if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), size))
+		return bad_image(err, "ELF program headers lie beyond the end of the file");
+	return 0;
+}
+
+static int check_load_segment(const Elf64_Phdr *ph, unsigned int index,
+			      size_t size, const struct guest_mem *mem,
+			      struct wisp_err *err)
+{
+	if (ph->p_filesz > ph->p_memsz)
+		return bad_image(err, "ELF segment %u has a file size larger than its memory size",
+				 index);
+	if (!in_file(ph->p_offset, ph->p_filesz, size))
+		return bad_image(err, "ELF segment %u lies beyond the end of the file (truncated?)",
+				 index);
+	if (ph->p_paddr + ph->p_memsz < ph->p_paddr)
+		return bad_image(err, "ELF segment %u wraps around the address space",
+				 index);
+	if (ph->p_paddr < LOADER_MIN_GPA)
+		return bad_image(err, "ELF segment %u at 0x%llx is below 1 MiB, which is reserved for boot data",
+				 index, (unsigned long long)ph->p_paddr);
+	if (!guest_ptr(mem, ph->p_paddr, ph->p_memsz))
+		return bad_image(err, "ELF segment %u [0x%llx, 0x%llx) is not inside guest RAM (%llu MiB, hole at 3-4 GiB)",
+				 index, (unsigned long long)ph->p_paddr,
+				 (unsigned long long)(ph->p_paddr + ph->p_memsz),
+				 (unsigned long long)(mem->size >> 20));
+	return 0;
+}
+
+int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
+		    struct kernel_image *out, struct wisp_err *err)
+{
+	Elf64_Phdr ph[LOADER_MAX_SEGMENTS];
+	uint64_t entry = 0, lowest = UINT64_MAX, highest = 0;
+	bool have_entry = false, entry_loaded = false;
+	Elf64_Ehdr eh;
+	unsigned int i, j;
+	int ret;
+
+	ret = check_header(image, size, &eh, err);
+	if (ret)
+		return ret;
+	memcpy(ph, image + eh.e_phoff, eh.e_phnum * sizeof(ph[0]));
+
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (ph[i].p_type == PT_NOTE) {
+			if (!in_file(ph[i].p_offset, ph[i].p_filesz, size))
+				return bad_image(err, "ELF note segment %u lies beyond the end of the file",
+						 i);
+			ret = find_pvh_note(image + ph[i].p_offset,
+					    ph[i].p_filesz, &entry);
+			if (ret < 0)
+				return bad_image(err, "malformed ELF note in segment %u",
+						 i);
+			have_entry |= ret;
+			continue;
+		}
+		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+			continue;
+		ret = check_load_segment(&ph[i], i, size, mem, err);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (ph[j].p_type != PT_LOAD || !ph[j].p_memsz)
+				continue;
+			if (ph[i].p_paddr < ph[j].p_paddr + ph[j].p_memsz &&
+			    ph[j].p_paddr < ph[i].p_paddr + ph[i].p_memsz)
+				return bad_image(err, "ELF segments %u and %u overlap",
+						 j, i);
+		}
+		if (ph[i].p_paddr < lowest)
+			lowest = ph[i].p_paddr;
+		if (ph[i].p_paddr + ph[i].p_memsz > highest)
+			highest = ph[i].p_paddr + ph[i].p_memsz;
+	}
+	if (!have_entry)
+		return bad_image(err, "no PVH entry note (Xen note XEN_ELFNOTE_PHYS32_ENTRY): this ELF kernel cannot be booted with the PVH boot protocol");
+	if (!highest)
+		return bad_image(err, "ELF file has no loadable segment");
+	for (i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && entry >= ph[i].p_paddr &&
+		    entry - ph[i].p_paddr < ph[i].p_memsz)
+			entry_loaded = true;
+	if (!entry_loaded)
+		return bad_image(err, "PVH entry point 0x%llx is not inside a loaded segment",
+				 (unsigned long long)entry);
+
+	/* Every check passed: copy the segments in. */
+	for (i = 0; i < eh.e_phnum; i++) {
+		uint8_t *dst;
+
+		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+			continue;
+		dst = guest_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
+		memcpy(dst, image + ph[i].p_offset, ph[i].p_filesz);
+		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
+	}
+	out->entry = entry;
+	out->lowest = lowest;
+	out->highest = highest;
+	return 0;
+}

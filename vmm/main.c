@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * wisp: a minimal KVM virtual machine monitor.  main() is the only place
+ * that prints a fatal error and exits.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "error.h"
+#include "vm.h"
+
+#ifndef WISP_VERSION
+#define WISP_VERSION "0.1.0"
+#endif
+
+static const char exit_status_help[] =
+	"exit status:\n"
+	"  0       guest powered off, or wrote 0 to the exit port\n"
+	"  1-63    the value the guest wrote to the exit port 0xf4 (above 63: 63)\n"
+	"  64      bad usage          65  bad kernel, initrd or image\n"
+	"  66      input file missing 69  /dev/kvm missing or lacking a feature\n"
+	"  70      internal error     71  host resources (memory, hugepages, threads)\n"
+	"  80      guest reset        81  guest panic\n"
+	"  82      triple fault or KVM failure\n"
+	"  83      --timeout expired  84  stopped from outside (Ctrl-A x)\n"
+	"  128+N   stopped by signal N (SIGINT 130, SIGTERM 143)\n";
+
+static void print_help(FILE *out)
+{
+	fputs("wisp " WISP_VERSION ": a minimal KVM virtual machine monitor\n\n", out);
+	config_print_help(out);
+	fputs("\nother commands:\n  wisp --help | --version\n", out);
+	fputs("\nexamples:\n"
+	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"
+	      "  wisp run --mem 1G --cmdline 'quiet' --initrd initrd.img vmlinux\n"
+	      "  wisp run --cpus 2 --pin 2,3 --hugepages --timeout 60 guest.elf\n\n",
+	      out);
+	fputs(exit_status_help, out);
+}
+
+static int run(int argc, char **argv)
+{
+	struct wisp_err err = { 0 };
+	struct vm_config cfg;
+	struct vm vm;
+	int status;
+
+	if (config_parse(argc, argv, &cfg, &err)) {
+		fprintf(stderr, "wisp: %s\n", err.msg);
+		return err.status;
+	}
+	if (cfg.action == ACTION_HELP) {
+		print_help(stdout);
+		return 0;
+	}
+	if (cfg.action == ACTION_VERSION) {
+		puts("wisp " WISP_VERSION);
+		return 0;
+	}
+	if (vm_create(&vm, &cfg, &err)) {
+		vm_destroy(&vm);
+		fprintf(stderr, "wisp: %s\n", err.msg);
+		return err.status;
+	}
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+	if (vm.err.status)
+		fprintf(stderr, "wisp: %s\n", vm.err.msg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "wisp: no command given (try 'wisp --help')\n");
+		return WISP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "run"))
+		return run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		print_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		puts("wisp " WISP_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "wisp: unknown command '%s' (try 'wisp --help')\n",
+		argv[1]);
+	return WISP_EXIT_USAGE;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest RAM: one host mapping split into at most two guest-physical
+ * regions around the 32-bit MMIO hole, and the one checked translator from
+ * guest-physical addresses to host pointers.
+ *
+ *   [0, min(size, 3 GiB))           low RAM
+ *   [3 GiB, 4 GiB)                  MMIO hole (LAPIC, IOAPIC, devices)
+ *   [4 GiB, 4 GiB + size - 3 GiB)   high RAM, when size > 3 GiB
+ */
+#ifndef WISP_MEMORY_H
+#define WISP_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define GUEST_MMIO_HOLE_START	0xc0000000ULL
+#define GUEST_HIGH_RAM_START	0x100000000ULL
+#define GUEST_MAX_REGIONS	2
+
+struct guest_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct guest_mem {
+	struct guest_region regions[GUEST_MAX_REGIONS];
+	unsigned int n_regions;
+	uint8_t *base;		/* the whole mapping, @size bytes */
+	uint64_t size;
+	bool hugetlb;		/* mapped with MAP_HUGETLB (2 MiB pages) */
+	bool mapped;		/* owned mapping to munmap */
+};
+
+/*
+ * Lay out @size bytes of RAM starting at host address @host into regions.
+ * Pure: no system calls; unit tests pass malloc'd memory.
+ */
+void guest_mem_layout(struct guest_mem *mem, uint8_t *host, uint64_t size);
+
+/*
+ * Map @size bytes of anonymous guest RAM (hugetlb 2 MiB pages when
+ * @hugepages, else THP-advised) and lay it out.  On failure returns -errno
+ * with @err set (WISP_EXIT_OSERR; with hugepages, how many pages are
+ * needed and how to reserve them).
+ */
+int guest_mem_map(struct guest_mem *mem, uint64_t size, bool hugepages,
+		  struct wisp_err *err);
+
+/* Unmap what guest_mem_map() mapped.  Safe on a zeroed struct. */
+void guest_mem_unmap(struct guest_mem *mem);
+
+/*
+ * The checked translator: a host pointer to guest-physical [gpa, gpa+len)
+ * when the whole range lies inside one RAM region, else NULL.  Overflow
+ * safe for any 64-bit inputs; len 0 needs gpa inside a region.  Thread:
+ * any (the layout never changes after construction).
+ */
+void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* Bytes of RAM below the hole (the size of region 0). */
+uint64_t guest_low_ram_size(const struct guest_mem *mem);
+
+#endif

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The guest RAM layout and the checked translator, at every edge. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "memory.h"
+
+/* A fake host base: the translator only does arithmetic on it. */
+#define HOST	((uint8_t *)(uintptr_t)0x100000000000ULL)
+#define GiB	(1ULL << 30)
+#define MiB	(1ULL << 20)
+
+static uintptr_t ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return (uintptr_t)guest_ptr(m, gpa, len);
+}
+
+static void test_small_layout(void **state)
+{
+	struct guest_mem m;
+
+	(void)state;
+	guest_mem_layout(&m, HOST, 256 * MiB);
+	assert_int_equal(m.n_regions, 1);
+	assert_int_equal(m.regions[0].gpa, 0);
+	assert_int_equal(m.regions[0].size, 256 * MiB);
+	assert_int_equal(guest_low_ram_size(&m), 256 * MiB);
+
+	assert_int_equal(ptr(&m, 0, 0), (uintptr_t)HOST);
+	assert_int_equal(ptr(&m, 0, 256 * MiB), (uintptr_t)HOST);
+	assert_int_equal(ptr(&m, 256 * MiB - 1, 1), (uintptr_t)HOST + 256 * MiB - 1);
+	assert_int_equal(ptr(&m, 256 * MiB - 8, 8), (uintptr_t)HOST + 256 * MiB - 8);
+	assert_int_equal(ptr(&m, 256 * MiB - 8, 9), 0);
+	assert_int_equal(ptr(&m, 256 * MiB, 0), 0);
+	assert_int_equal(ptr(&m, 256 * MiB, 1), 0);
+	assert_int_equal(ptr(&m, 0, 256 * MiB + 1), 0);
+	/* Overflowing inputs never wrap into RAM. */
+	assert_int_equal(ptr(&m, UINT64_MAX, 2), 0);
+	assert_int_equal(ptr(&m, 16, UINT64_MAX), 0);
+	assert_int_equal(ptr(&m, UINT64_MAX - 15, 32), 0);
+	assert_int_equal(ptr(&m, 0xfee00000, 4), 0);
+}
+
+static void test_split_layout(void **state)
+{
+	struct guest_mem m;
+	const uint64_t hole = GUEST_MMIO_HOLE_START, high = GUEST_HIGH_RAM_START;
+
+	(void)state;
+	guest_mem_layout(&m, HOST, 5 * GiB);
+	assert_int_equal(m.n_regions, 2);
+	assert_int_equal(m.regions[0].size, 3 * GiB);
+	assert_int_equal(m.regions[1].gpa, 4 * GiB);
+	assert_int_equal(m.regions[1].size, 2 * GiB);
+
+	assert_int_equal(ptr(&m, hole - 4, 4), (uintptr_t)HOST + hole - 4);
+	/* Nothing in the hole, nothing across it. */
+	assert_int_equal(ptr(&m, hole, 1), 0);
+	assert_int_equal(ptr(&m, hole - 4, 8), 0);
+	assert_int_equal(ptr(&m, 0xfeb00000, 4), 0);
+	assert_int_equal(ptr(&m, high - 1, 2), 0);
+	/* High RAM continues the host mapping right after low RAM. */
+	assert_int_equal(ptr(&m, high, 8), (uintptr_t)HOST + 3 * GiB);
+	assert_int_equal(ptr(&m, high + 2 * GiB - 1, 1), (uintptr_t)HOST + 5 * GiB - 1);
+	assert_int_equal(ptr(&m, high + 2 * GiB - 1, 2), 0);
+	assert_int_equal(ptr(&m, high + 2 * GiB, 0), 0);
+	assert_int_equal(ptr(&m, high, 2 * GiB), (uintptr_t)HOST + 3 * GiB);
+	assert_int_equal(ptr(&m, high, 2 * GiB + 1), 0);
+	assert_int_equal(ptr(&m, 0, 5 * GiB), 0);
+}
+
+static void test_exactly_3g(void **state)
+{
+	struct guest_mem m;
+
+	(void)state;
+	guest_mem_layout(&m, HOST, 3 * GiB);
+	assert_int_equal(m.n_regions, 1);
+	assert_int_equal(ptr(&m, 3 * GiB - 1, 1), (uintptr_t)HOST + 3 * GiB - 1);
+	assert_int_equal(ptr(&m, 4 * GiB, 1), 0);
+}
+
+static void test_real_mapping(void **state)
+{
+	struct wisp_err err = { 0 };
+	struct guest_mem m;
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(guest_mem_map(&m, 64 * MiB, false, &err), 0);
+	assert_true(m.mapped);
+	assert_false(m.hugetlb);
+	p = guest_ptr(&m, 0x100000, 4096);
+	assert_non_null(p);
+	p[0] = 0x5a;
+	assert_int_equal(m.base[0x100000], 0x5a);
+	guest_mem_unmap(&m);
+	assert_int_equal(m.n_regions, 0);
+	assert_null(guest_ptr(&m, 0, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_small_layout),
+		cmocka_unit_test(test_split_layout),
+		cmocka_unit_test(test_exactly_3g),
+		cmocka_unit_test(test_real_mapping),
+	};
+
+	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One thread per vCPU, named vcpuN, optionally pinned to a host CPU before
+ * its first KVM_RUN.  The thread only emulates registers (through
+ * exit_dispatch) and never blocks on host I/O.
+ */
+#ifndef WISP_VCPU_H
+#define WISP_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "exit.h"
+#include "kvm.h"
+
+/* The signal that kicks a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL	SIGUSR1
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	int pin_cpu;		/* host CPU, or -1 */
+	pthread_t thread;
+	bool started;
+	pid_t tid;		/* set by the thread itself */
+	struct exit_stats stats;
+	struct exit_env env;
+};
+
+/*
+ * Create vCPU @index in @vm's KVM VM and map its kvm_run.  Returns 0 or
+ * -errno with @err set.  Construction thread.
+ */
+int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
+		struct wisp_err *err);
+
+/* Start the vCPU's thread.  Returns 0 or -errno with @err set. */
+int vcpu_start(struct vcpu *vcpu, struct wisp_err *err);
+
+/*
+ * Make the thread leave KVM_RUN soon and look at the VM's stop flag
+ * (immediate_exit plus a signal).  Any thread.
+ */
+void vcpu_kick(struct vcpu *vcpu);
+
+/* Wait for a started thread to end. */
+void vcpu_join(struct vcpu *vcpu);
+
+/* Unmap and close.  The thread must have ended. */
+void vcpu_destroy(struct vcpu *vcpu);
+
+#endif

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Construction of a VM in one fixed order (vm_create) and teardown in the
+ * reverse order (vm_destroy).  Reading vm_create() top to bottom tells
+ * what a VM is made of.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "../devices/debug_exit.h"
+#include "../devices/i8042.h"
+#include "../devices/serial.h"
+#include "../devices/testdev.h"
+#include "boot_x86.h"
+#include "cpu_x86.h"
+#include "vm.h"
+
+/* How long the final console flush waits for a slow reader. */
+#define CONSOLE_CLOSE_TIMEOUT_MS	1000
+
+/* ---- stopping ---------------------------------------------------------- */
+
+bool vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_status, __ATOMIC_ACQUIRE) >= 0;
+}
+
+void vm_request_stop(struct vm *vm, int status)
+{
+	int none = -1;
+	uint64_t one = 1;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_status, &none, status, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	if (write(vm->stop_src.fd, &one, sizeof(one)) < 0)
+		perror("wisp: eventfd");
+}
+
+void vm_fail(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->err_lock);
+	if (!vm->err.status && !vm_stopping(vm)) {
+		vm->err.status = status;
+		va_start(ap, fmt);
+		vsnprintf(vm->err.msg, sizeof(vm->err.msg), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&vm->err_lock);
+	vm_request_stop(vm, status);
+}
+
+static void on_stop_requested(struct ev_source *src, uint32_t events)
+{
+	struct vm *vm = src->data;
+
+	(void)events;
+	vm->loop.stop = true;
+}
+
+static void on_signal(struct ev_source *src, uint32_t events)
+{
+	struct signalfd_siginfo si;
+	struct vm *vm = src->data;
+
+	(void)events;
+	if (read(src->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (vm->cfg->verbose)
+		fprintf(stderr, "wisp: %s: stopping the VM\n",
+			strsignal(si.ssi_signo));
+	vm_request_stop(vm, 128 + si.ssi_signo);
+}
+
+static void on_timeout(struct ev_source *src, uint32_t events)
+{
+	struct vm *vm = src->data;
+
+	(void)events;
+	vm_fail(vm, WISP_EXIT_TIMEOUT, "--timeout of %u s expired: stopping the VM",
+		vm->cfg->timeout_sec);
+}
+
+/* ---- host services for devices ------------------------------------------ */
+
+static void *hs_guest_ptr(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = ctx;
+
+	return guest_ptr(&vm->mem, gpa, len);
+}
+
+static void hs_irq_line(void *ctx, unsigned int gsi, int level)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_line(&vm->kvm, gsi, level);
+}
+
+static void hs_request_stop(void *ctx, int status)
+{
+	vm_request_stop(ctx, status);
+}
+
+static void hs_request_reset(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	if (vm->cfg->verbose)
+		fprintf(stderr, "wisp: guest reset\n");
+	vm_request_stop(vm, WISP_EXIT_RESET);
+}
+
+static void hs_console_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+
+	console_write(&vm->console, buf, len);
+}
+
+static void hs_console_rx_ready(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	console_rx_ready(&vm->console);
+}
+
+static size_t console_to_serial(void *sink, const uint8_t *buf, size_t len)
+{
+	return serial_receive(sink, buf, len);
+}
+
+static void console_quit(void *ctx)
+{
+	vm_request_stop(ctx, WISP_EXIT_STOPPED);
+}
+
+/* ---- construction steps ------------------------------------------------- */
+
+static void on_kick_signal(int sig)
+{
+	(void)sig;	/* its only job is to interrupt KVM_RUN with EINTR */
+}
+
+static int setup_signals(struct vm *vm, struct wisp_err *err)
+{
+	struct sigaction kick = { .sa_handler = on_kick_signal };
+	sigset_t stop_set;
+
+	/* A handler without SA_RESTART, not SIG_IGN, so KVM_RUN is interrupted. */
+	if (sigaction(VCPU_KICK_SIGNAL, &kick, NULL))
+		return err_set(err, WISP_EXIT_OSERR, errno, "sigaction failed");
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGHUP);
+	/* Blocked everywhere (threads inherit it); vCPUs unblock the kick. */
+	sigaddset(&stop_set, VCPU_KICK_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &stop_set, &vm->saved_sigmask))
+		return err_set(err, WISP_EXIT_OSERR, errno, "sigprocmask failed");
+	vm->sigmask_saved = true;
+	sigdelset(&stop_set, VCPU_KICK_SIGNAL);
+	vm->signal_src = (struct ev_source){
+		.fd = signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK),
+		.cb = on_signal, .data = vm,
+	};
+	if (vm->signal_src.fd < 0 ||
+	    evloop_add(&vm->loop, &vm->signal_src, EPOLLIN))
+		return err_set(err, WISP_EXIT_OSERR, errno, "signalfd: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static int setup_stop_event(struct vm *vm, struct wisp_err *err)
+{
+	vm->stop_src = (struct ev_source){
+		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+		.cb = on_stop_requested, .data = vm,
+	};
+	if (vm->stop_src.fd < 0 || evloop_add(&vm->loop, &vm->stop_src, EPOLLIN))
+		return err_set(err, WISP_EXIT_OSERR, errno, "eventfd: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static int setup_timeout(struct vm *vm, struct wisp_err *err)
+{
+	struct itimerspec its = { .it_value.tv_sec = vm->cfg->timeout_sec };
+
+	if (!vm->cfg->timeout_sec)
+		return 0;
+	vm->timer_src = (struct ev_source){
+		.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+		.cb = on_timeout, .data = vm,
+	};
+	if (vm->timer_src.fd < 0 ||
+	    timerfd_settime(vm->timer_src.fd, 0, &its, NULL) ||
+	    evloop_add(&vm->loop, &vm->timer_src, EPOLLIN))
+		return err_set(err, WISP_EXIT_OSERR, errno, "timerfd: %s",
+			       strerror(errno));
+	return 0;
+}
+
+/* Refuse --pin CPUs this process may not run on, before any thread starts. */
+static int check_pin_cpus(const struct vm_config *cfg, struct wisp_err *err)
+{
+	cpu_set_t allowed;
+	unsigned int i;
+
+	if (!cfg->n_pin)
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return err_set(err, WISP_EXIT_OSERR, errno,
+			       "sched_getaffinity: %s", strerror(errno));
+	for (i = 0; i < cfg->n_pin; i++)
+		if (!CPU_ISSET(cfg->pin[i], &allowed))
+			return err_set(err, WISP_EXIT_USAGE, EINVAL,
+				       "--pin: host CPU %u is not available to wisp (%d CPUs allowed)",
+				       cfg->pin[i], CPU_COUNT(&allowed));
+	return 0;
+}
+
+static int setup_memory_slots(struct vm *vm, struct wisp_err *err)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->mem.n_regions; i++) {
+		const struct guest_region *r = &vm->mem.regions[i];
+
+		ret = kvm_set_memory(&vm->kvm, i, r->gpa, r->size, r->host);
+		if (ret)
+			return err_set(err, WISP_EXIT_OSERR, -ret,
+				       "KVM_SET_USER_MEMORY_REGION: %s",
+				       strerror(-ret));
+	}
+	return 0;
+}
+
+static int setup_devices(struct vm *vm, struct wisp_err *err)
+{
+	struct host_services *hs = &vm->hs;
+	int ret;
+
+	*hs = (struct host_services){
+		.ctx = vm,
+		.guest_ptr = hs_guest_ptr,
+		.irq_line = hs_irq_line,
+		.request_stop = hs_request_stop,
+		.request_reset = hs_request_reset,
+		.console_write = hs_console_write,
+		.console_rx_ready = hs_console_rx_ready,
+	};
+	if (bus_init(&vm->pio, "pio") || bus_init(&vm->mmio, "mmio"))
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	vm->serial = serial_create(hs, SERIAL_COM1_GSI);
+	vm->testdev = testdev_create(hs);
+	if (!vm->serial || !vm->testdev)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+
+	ret = bus_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_REG_COUNT,
+			   &serial_io, vm->serial, "serial");
+	if (!ret)
+		ret = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE,
+				   &debug_exit_io, hs, "exit-port");
+	if (!ret)
+		ret = bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_data_io,
+				   hs, "i8042");
+	if (!ret)
+		ret = bus_register(&vm->pio, I8042_CMD_PORT, 1, &i8042_cmd_io,
+				   hs, "i8042");
+	if (!ret)
+		ret = bus_register(&vm->pio, TESTDEV_PIO_BASE, TESTDEV_PIO_SIZE,
+				   &testdev_io, vm->testdev, "testdev");
+	if (!ret)
+		ret = bus_register(&vm->mmio, TESTDEV_MMIO_BASE,
+				   TESTDEV_MMIO_SIZE, &testdev_io, vm->testdev,
+				   "testdev");
+	if (ret)
+		return err_set(err, WISP_EXIT_SOFTWARE, -ret,
+			       "device registration: %s", strerror(-ret));
+	vm->console.deliver = console_to_serial;
+	vm->console.sink = vm->serial;
+	vm->console.quit = console_quit;
+	vm->console.quit_ctx = vm;
+	return 0;
+}
+
+static int load_guest(struct vm *vm, struct wisp_err *err)
+{
+	uint8_t *kernel = NULL, *initrd = NULL;
+	size_t kernel_size = 0, initrd_size = 0;
+	int ret;
+
+	ret = loader_read_file(vm->cfg->kernel, vm->mem.size, "kernel", &kernel,
+			       &kernel_size, err);
+	if (ret)
+		return ret;
+	ret = loader_load_pvh(kernel, kernel_size, &vm->mem, &vm->kernel, err);
+	if (ret) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "kernel '%s'", vm->cfg->kernel);
+		err_prefix(err, what);
+		goto out;
+	}
+	if (vm->cfg->initrd) {
+		ret = loader_read_file(vm->cfg->initrd, vm->mem.size, "initrd",
+				       &initrd, &initrd_size, err);
+		if (ret)
+			goto out;
+	}
+	ret = boot_pvh_prepare(&vm->mem, &vm->kernel, vm->cfg->cmdline, initrd,
+			       initrd_size, err);
+out:
+	free(initrd);
+	free(kernel);
+	return ret;
+}
+
+static int setup_vcpus(struct vm *vm, struct wisp_err *err)
+{
+	unsigned int i;
+	int ret;
+
+	if ((int)vm->cfg->cpus > vm->kvm.max_vcpus)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "--cpus %u: this host's KVM allows at most %d vCPUs",
+			       vm->cfg->cpus, vm->kvm.max_vcpus);
+	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	for (i = 0; i < vm->cfg->cpus; i++) {
+		ret = vcpu_create(&vm->vcpus[i], vm, i, err);
+		if (vm->vcpus[i].fd >= 0)
+			vm->n_vcpus = i + 1;
+		if (ret)
+			return ret;
+	}
+	return cpu_set_pvh_entry(vm->vcpus[0].fd, vm->kernel.entry,
+				 BOOT_START_INFO_GPA, err);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct wisp_err *err)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->stop_status = -1;
+	vm->loop.epoll_fd = -1;
+	vm->stop_src.fd = vm->signal_src.fd = vm->timer_src.fd = -1;
+	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
+	pthread_mutex_init(&vm->err_lock, NULL);
+
+	ret = evloop_init(&vm->loop);
+	if (ret)
+		return err_set(err, WISP_EXIT_OSERR, -ret, "epoll: %s",
+			       strerror(-ret));
+	ret = setup_stop_event(vm, err);
+	if (!ret)
+		ret = setup_signals(vm, err);
+	if (!ret)
+		ret = check_pin_cpus(cfg, err);
+	/* Guest RAM and the guest in it first: bad input fails before KVM. */
+	if (!ret)
+		ret = guest_mem_map(&vm->mem, cfg->mem_size, cfg->hugepages, err);
+	if (!ret)
+		ret = load_guest(vm, err);
+	if (!ret)
+		ret = kvm_open(&vm->kvm, "/dev/kvm", err);
+	if (!ret)
+		ret = setup_memory_slots(vm, err);
+	if (!ret) {
+		ret = console_open(&vm->console, cfg, &vm->loop, err);
+		vm->console_open = true;
+	}
+	if (!ret)
+		ret = setup_devices(vm, err);
+	if (!ret)
+		ret = setup_vcpus(vm, err);
+	if (!ret)
+		ret = setup_timeout(vm, err);
+	return ret;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct wisp_err err = { 0 };
+	unsigned int i;
+	int ret;
+
+	console_start_input(&vm->console);
+	for (i = 0; i < vm->n_vcpus; i++) {
+		ret = vcpu_start(&vm->vcpus[i], &err);
+		if (ret) {
+			vm_fail(vm, err.status, "%s", err.msg);
+			break;
+		}
+	}
+	ret = evloop_run(&vm->loop);
+	if (ret)
+		vm_fail(vm, WISP_EXIT_SOFTWARE, "event loop: %s", strerror(-ret));
+	/* Orderly stop: every vCPU leaves KVM_RUN and its thread ends. */
+	for (i = 0; i < vm->n_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (i = 0; i < vm->n_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	return __atomic_load_n(&vm->stop_status, __ATOMIC_ACQUIRE);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+	uint64_t dropped;
+
+	if (vm->timer_src.fd >= 0)
+		close(vm->timer_src.fd);
+	for (i = vm->n_vcpus; i-- > 0;)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	testdev_destroy(vm->testdev);
+	serial_destroy(vm->serial);
+	bus_destroy(&vm->mmio);
+	bus_destroy(&vm->pio);
+	if (vm->console_open) {
+		dropped = console_close(&vm->console, CONSOLE_CLOSE_TIMEOUT_MS);
+		if (dropped && vm->cfg->verbose)
+			fprintf(stderr, "wisp: %llu bytes of console output dropped (the reader was too slow)\n",
+				(unsigned long long)dropped);
+	}
+	guest_mem_unmap(&vm->mem);
+	kvm_close(&vm->kvm);
+	if (vm->signal_src.fd >= 0)
+		close(vm->signal_src.fd);
+	if (vm->sigmask_saved)
+		pthread_sigmask(SIG_SETMASK, &vm->saved_sigmask, NULL);
+	if (vm->stop_src.fd >= 0)
+		close(vm->stop_src.fd);
+	evloop_destroy(&vm->loop);
+	pthread_mutex_destroy(&vm->err_lock);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A virtual machine: everything built for one "wisp run", in the order
+ * vm_create() builds it; vm_destroy() tears it down in reverse.
+ */
+#ifndef WISP_VM_H
+#define WISP_VM_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "../devices/host.h"
+#include "bus.h"
+#include "config.h"
+#include "console.h"
+#include "error.h"
+#include "evloop.h"
+#include "kvm.h"
+#include "loader.h"
+#include "memory.h"
+#include "vcpu.h"
+
+struct serial;
+struct testdev;
+
+struct vm {
+	const struct vm_config *cfg;
+	sigset_t saved_sigmask;
+	bool sigmask_saved;
+	struct evloop loop;
+	struct ev_source stop_src;	/* eventfd: a stop was requested */
+	struct ev_source signal_src;	/* signalfd: SIGINT, SIGTERM, SIGHUP */
+	struct ev_source timer_src;	/* timerfd: --timeout */
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct console console;
+	bool console_open;
+	struct bus pio;
+	struct bus mmio;
+	struct host_services hs;
+	struct serial *serial;
+	struct testdev *testdev;
+	struct kernel_image kernel;
+	struct vcpu *vcpus;
+	unsigned int n_vcpus;		/* created so far */
+
+	int stop_status;		/* atomic; -1 while running */
+	pthread_mutex_t err_lock;
+	struct wisp_err err;		/* first failure while running */
+};
+
+/*
+ * Build the VM described by @cfg, ready to run.  On failure returns
+ * -errno with @err set; call vm_destroy() either way.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct wisp_err *err);
+
+/*
+ * Start the vCPUs and serve events until the VM stops; then stop and join
+ * every vCPU.  Returns the exit status; a failure's message is in vm->err.
+ * Main thread.
+ */
+int vm_run(struct vm *vm);
+
+/* Tear down whatever vm_create() built, in reverse order. */
+void vm_destroy(struct vm *vm);
+
+/* Ask the VM to stop with @status; the first request wins.  Any thread. */
+void vm_request_stop(struct vm *vm, int status);
+
+/* Record a failure message (first wins) and stop with @status. */
+void vm_fail(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Has a stop been requested?  Any thread. */
+bool vm_stopping(struct vm *vm);
+
+#endif
