@@ -22,7 +22,8 @@ static void i8042_write_cmd(void *dev, uint64_t offset, const uint8_t *data,
 {
 	const struct host_services *hs = dev;
 
-	if (!offset && len == 1 && data[0] == I8042_CMD_RESET)
+	/* A wider write puts its low byte on port 0x64, as on a PC. */
+	if (!offset && len >= 1 && data[0] == I8042_CMD_RESET)
 		hs->request_reset(hs->ctx);
 }
 

@@ -211,8 +211,13 @@ static void serial_write_reg(struct serial *s, unsigned int reg, uint8_t v)
 		break;
 	case REG_IIR_FCR:
 		s->fifo_enabled = v & FCR_ENABLE;
-		if (v & FCR_CLEAR_RX)
+		if (v & FCR_CLEAR_RX) {
 			s->rx_count = 0;
+			if (s->rx_refused) {
+				s->rx_refused = false;
+				s->hs->console_rx_ready(s->hs->ctx);
+			}
+		}
 		break;
 	case REG_LCR:
 		s->lcr = v;

@@ -28,8 +28,9 @@ struct memmap_entry {
 /*
  * Fill @out (room for @max entries) with the map of a guest whose RAM is
  * [0, @low_size) and, when @high_size is not 0, [@high_base, +@high_size).
- * @low_size must be at least 1 MiB.  Returns the number of entries, or
- * -ENOSPC when @max is too small, -EINVAL for a low size below 1 MiB.
+ * @low_size must be at least 1 MiB; high RAM must lie above low RAM without
+ * wrapping.  Empty ranges get no entry.  Returns the number of entries, or
+ * -ENOSPC when @max is too small, -EINVAL for a bad layout.
  */
 int memmap_build(struct memmap_entry *out, size_t max, uint64_t low_size,
 		 uint64_t high_base, uint64_t high_size);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Tests of the fake host the device tests rely on: if its guest_ptr range
+ * check or its recording were wrong, every device test would be suspect.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "fake_host_testlib.h"
+
+#define RAM_BASE	0x1000ULL
+#define RAM_SIZE	0x4000ULL
+
+static int setup(void **state)
+{
+	struct fake_host *fh = malloc(sizeof(*fh));
+
+	if (!fh || fake_host_init(fh, RAM_BASE, RAM_SIZE)) {
+		free(fh);
+		return -1;
+	}
+	*state = fh;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake_host *fh = *state;
+
+	fake_host_free(fh);
+	free(fh);
+	return 0;
+}
+
+static void test_guest_ptr_inside(void **state)
+{
+	struct fake_host *fh = *state;
+	const struct host_services *hs = &fh->hs;
+	uint8_t *p;
+
+	assert_ptr_equal(hs->guest_ptr(hs->ctx, RAM_BASE, RAM_SIZE), fh->ram);
+	assert_ptr_equal(hs->guest_ptr(hs->ctx, RAM_BASE + 0x10, 4),
+			 fh->ram + 0x10);
+	assert_ptr_equal(hs->guest_ptr(hs->ctx, RAM_BASE + RAM_SIZE - 1, 1),
+			 fh->ram + RAM_SIZE - 1);
+	p = hs->guest_ptr(hs->ctx, RAM_BASE + 8, 8);
+	assert_non_null(p);
+	p[0] = 0x5a;
+	assert_int_equal(fh->ram[8], 0x5a);
+	assert_int_equal(fh->guest_ptr_refused, 0);
+}
+
+static void test_guest_ptr_outside(void **state)
+{
+	struct fake_host *fh = *state;
+	const struct host_services *hs = &fh->hs;
+
+	assert_null(hs->guest_ptr(hs->ctx, 0, 1));
+	assert_null(hs->guest_ptr(hs->ctx, RAM_BASE - 1, 2));
+	assert_null(hs->guest_ptr(hs->ctx, RAM_BASE, RAM_SIZE + 1));
+	assert_null(hs->guest_ptr(hs->ctx, RAM_BASE + RAM_SIZE, 1));
+	assert_null(hs->guest_ptr(hs->ctx, RAM_BASE + RAM_SIZE, 0));
+	assert_null(hs->guest_ptr(hs->ctx, RAM_BASE + 1, UINT64_MAX));
+	assert_null(hs->guest_ptr(hs->ctx, UINT64_MAX, 2));
+	assert_int_equal(fh->guest_ptr_refused, 7);
+	assert_int_equal(fh->guest_ptr_calls, 7);
+}
+
+static void test_records(void **state)
+{
+	struct fake_host *fh = *state;
+	const struct host_services *hs = &fh->hs;
+	static const uint8_t msg[] = { 'h', 'i' };
+
+	assert_int_equal(fh->stop_status, -1);
+	hs->irq_line(hs->ctx, 5, 1);
+	hs->irq_line(hs->ctx, 5, 0);
+	hs->irq_line(hs->ctx, 4, 1);
+	hs->irq_line(hs->ctx, FAKE_HOST_MAX_GSI, 1);
+	assert_int_equal(fh->irq_calls, 4);
+	assert_int_equal(fh->irq_calls_gsi[5], 2);
+	assert_int_equal(fh->irq_level[5], 0);
+	assert_int_equal(fh->irq_level[4], 1);
+	assert_int_equal(fh->irq_bad_calls, 1);
+
+	hs->console_write(hs->ctx, msg, sizeof(msg));
+	hs->console_write(hs->ctx, msg, 1);
+	assert_int_equal(fh->console_len, 3);
+	assert_memory_equal(fh->console, "hih", 3);
+	assert_int_equal(fh->console_calls, 2);
+
+	hs->request_stop(hs->ctx, 7);
+	hs->request_stop(hs->ctx, 9);
+	assert_int_equal(fh->stop_status, 9);
+	assert_int_equal(fh->stop_count, 2);
+	hs->request_reset(hs->ctx);
+	hs->console_rx_ready(hs->ctx);
+	assert_int_equal(fh->reset_count, 1);
+	assert_int_equal(fh->rx_ready_count, 1);
+
+	fake_host_reset_records(fh);
+	assert_int_equal(fh->irq_calls, 0);
+	assert_int_equal(fh->console_len, 0);
+	assert_int_equal(fh->stop_status, -1);
+	assert_non_null(fh->ram);
+}
+
+static void test_console_overflow_counted(void **state)
+{
+	struct fake_host *fh = *state;
+	uint8_t *big = calloc(1, FAKE_HOST_CONSOLE_SIZE + 10);
+
+	assert_non_null(big);
+	fh->hs.console_write(fh->hs.ctx, big, FAKE_HOST_CONSOLE_SIZE + 10);
+	free(big);
+	assert_int_equal(fh->console_len, FAKE_HOST_CONSOLE_SIZE);
+	assert_int_equal(fh->console_dropped, 10);
+}
+
+static void test_init_rejects_wrap(void **state)
+{
+	struct fake_host *other = malloc(sizeof(*other));
+
+	(void)state;
+	assert_non_null(other);
+	assert_int_equal(fake_host_init(other, UINT64_MAX - 0xf, 0x20),
+			 -EINVAL);
+	assert_int_equal(fake_host_init(other, 0, 0), 0);
+	assert_null(other->hs.guest_ptr(other->hs.ctx, 0, 1));
+	fake_host_free(other);
+	free(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_guest_ptr_inside, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_guest_ptr_outside, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_overflow_counted,
+						setup, teardown),
+		cmocka_unit_test(test_init_rejects_wrap),
+	};
+
+	return cmocka_run_group_tests_name("fake_host", tests, NULL, NULL);
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Recording fake of struct host_services for device unit tests.  See
+ * fake_host_testlib.h.  No cmocka here: every unit test binary links this
+ * file, whether or not it uses it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_host_testlib.h"
+
+static void *fake_guest_ptr(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct fake_host *fh = ctx;
+	uint64_t off;
+
+	fh->guest_ptr_calls++;
+	/* [gpa, gpa + len) inside [ram_base, ram_base + ram_size), no wrap. */
+	if (!fh->ram || gpa < fh->ram_base)
+		goto refuse;
+	off = gpa - fh->ram_base;
+	if (off > fh->ram_size || len > fh->ram_size - off)
+		goto refuse;
+	if (len == 0 && off == fh->ram_size)
+		goto refuse;	/* an empty range must still start in RAM */
+	return fh->ram + off;
+refuse:
+	fh->guest_ptr_refused++;
+	return NULL;
+}
+
+static void fake_irq_line(void *ctx, unsigned int gsi, int level)
+{
+	struct fake_host *fh = ctx;
+
+	fh->irq_calls++;
+	fh->irq_last_gsi = gsi;
+	fh->irq_last_level = level;
+	if (gsi >= FAKE_HOST_MAX_GSI || (level != 0 && level != 1)) {
+		fh->irq_bad_calls++;
+		return;
+	}
+	fh->irq_calls_gsi[gsi]++;
+	fh->irq_level[gsi] = level;
+}
+
+static void fake_request_stop(void *ctx, int status)
+{
+	struct fake_host *fh = ctx;
+
+	fh->stop_status = status;
+	fh->stop_count++;
+}
+
+static void fake_request_reset(void *ctx)
+{
+	struct fake_host *fh = ctx;
+
+	fh->reset_count++;
+}
+
+static void fake_console_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct fake_host *fh = ctx;
+	size_t room = FAKE_HOST_CONSOLE_SIZE - fh->console_len;
+	size_t n = len < room ? len : room;
+
+	fh->console_calls++;
+	memcpy(fh->console + fh->console_len, buf, n);
+	fh->console_len += n;
+	fh->console_dropped += len - n;
+}
+
+static void fake_console_rx_ready(void *ctx)
+{
+	struct fake_host *fh = ctx;
+
+	fh->rx_ready_count++;
+}
+
+void fake_host_reset_records(struct fake_host *fh)
+{
+	fh->guest_ptr_calls = 0;
+	fh->guest_ptr_refused = 0;
+	memset(fh->irq_level, 0, sizeof(fh->irq_level));
+	memset(fh->irq_calls_gsi, 0, sizeof(fh->irq_calls_gsi));
+	fh->irq_calls = 0;
+	fh->irq_bad_calls = 0;
+	fh->irq_last_gsi = 0;
+	fh->irq_last_level = 0;
+	fh->console_len = 0;
+	fh->console_dropped = 0;
+	fh->console_calls = 0;
+	fh->stop_status = -1;
+	fh->stop_count = 0;
+	fh->reset_count = 0;
+	fh->rx_ready_count = 0;
+}
+
+int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
+{
+	memset(fh, 0, sizeof(*fh));
+	if (ram_size && ram_base + ram_size < ram_base)
+		return -EINVAL;
+	if (ram_size) {
+		if (ram_size > SIZE_MAX)
+			return -ENOMEM;
+		fh->ram = calloc(1, (size_t)ram_size);
+		if (!fh->ram)
+			return -ENOMEM;
+	}
+	fh->ram_base = ram_base;
+	fh->ram_size = ram_size;
+	fh->hs.ctx = fh;
+	fh->hs.guest_ptr = fake_guest_ptr;
+	fh->hs.irq_line = fake_irq_line;
+	fh->hs.request_stop = fake_request_stop;
+	fh->hs.request_reset = fake_request_reset;
+	fh->hs.console_write = fake_console_write;
+	fh->hs.console_rx_ready = fake_console_rx_ready;
+	fake_host_reset_records(fh);
+	return 0;
+}
+
+void fake_host_free(struct fake_host *fh)
+{
+	free(fh->ram);
+	fh->ram = NULL;
+	fh->ram_size = 0;
+}
+
+void *fake_host_gpa(struct fake_host *fh, uint64_t gpa, uint64_t len)
+{
+	return fake_guest_ptr(fh, gpa, len);
+}

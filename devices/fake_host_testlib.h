@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A fake VMM for device unit tests: fills a struct host_services whose
+ * callbacks only record what the device asked for (interrupt levels, console
+ * output, stop and reset requests, rx-ready calls) and translate guest
+ * addresses into a malloc'd "guest RAM" with a checked range.  Linked into
+ * every unit test binary; depends on nothing but host.h and libc.
+ *
+ * Single-threaded use only: the recording callbacks take no lock.
+ */
+#ifndef WISP_DEVICES_FAKE_HOST_TESTLIB_H
+#define WISP_DEVICES_FAKE_HOST_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host.h"
+
+#define FAKE_HOST_MAX_GSI	64
+#define FAKE_HOST_CONSOLE_SIZE	65536
+
+struct fake_host {
+	/* Hand &fh->hs to the device; hs.ctx points back at this struct. */
+	struct host_services hs;
+
+	/* Guest RAM: [ram_base, ram_base + ram_size), zero-filled. */
+	uint8_t *ram;
+	uint64_t ram_base;
+	uint64_t ram_size;
+	unsigned int guest_ptr_calls;
+	unsigned int guest_ptr_refused;	/* calls that returned NULL */
+
+	/* Interrupts. */
+	int irq_level[FAKE_HOST_MAX_GSI];
+	unsigned int irq_calls_gsi[FAKE_HOST_MAX_GSI];
+	unsigned int irq_calls;		/* all irq_line calls */
+	unsigned int irq_bad_calls;	/* gsi out of range or level not 0/1 */
+	unsigned int irq_last_gsi;
+	int irq_last_level;
+
+	/* Console output, in order; what does not fit is counted. */
+	uint8_t console[FAKE_HOST_CONSOLE_SIZE];
+	size_t console_len;
+	size_t console_dropped;
+	unsigned int console_calls;
+
+	/* Stop requests: the last status and how many. */
+	int stop_status;
+	unsigned int stop_count;
+
+	unsigned int reset_count;
+	unsigned int rx_ready_count;
+};
+
+/*
+ * Fill @fh with recording callbacks and @ram_size bytes of zeroed guest
+ * RAM at guest-physical @ram_base (@ram_size may be 0: no RAM).  Returns 0,
+ * -ENOMEM, or -EINVAL when the range wraps 64 bits.  Counters start at 0;
+ * stop_status starts at -1 (no request yet).
+ */
+int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size);
+
+/* Free the guest RAM; @fh may be initialized again afterwards. */
+void fake_host_free(struct fake_host *fh);
+
+/* Forget what was recorded (counters, console, levels); RAM is kept. */
+void fake_host_reset_records(struct fake_host *fh);
+
+/* The fake's guest_ptr, for tests that want to translate directly. */
+void *fake_host_gpa(struct fake_host *fh, uint64_t gpa, uint64_t len);
+
+#endif
