@@ -74,16 +74,13 @@ static void vcpu_loop(struct vcpu *vcpu)
 		}
 		if (!exit_dispatch(&vcpu->env, vcpu->run, vcpu->run_size, &stop))
 			continue;
-		if (stop.dump) {
-			vm_fail(vm, stop.status, "vCPU %u: %s", vcpu->index,
+		/* Failures say why at once, with the registers after it. */
+		if (stop.dump || vm->cfg->verbose)
+			fprintf(stderr, "wisp: vCPU %u: %s\n", vcpu->index,
 				stop.why);
+		if (stop.dump)
 			cpu_dump_registers(vcpu->fd);
-		} else {
-			if (vm->cfg->verbose)
-				fprintf(stderr, "wisp: vCPU %u: %s\n",
-					vcpu->index, stop.why);
-			vm_request_stop(vm, stop.status);
-		}
+		vm_request_stop(vm, stop.status);
 		return;
 	}
 }
