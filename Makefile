@@ -75,7 +75,7 @@ $(foreach t,$(TEST_SRCS),$(eval $(call unit_test,$(SAN_DIR),$(SAN_FLAGS),$(t))))
 UNIT_TESTS     := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
 SAN_UNIT_TESTS := $(patsubst %.c,$(SAN_DIR)/tests/%,$(notdir $(TEST_SRCS)))
 
--include guest-tests/guest-tests.mk
+include guest-tests/guest-tests.mk
 
 .PHONY: all san unit-tests guest-tests test run clean
 .DEFAULT_GOAL := all
