@@ -72,6 +72,22 @@ $(eval $(call variant,$(SAN_DIR),$(SAN_FLAGS)))
 $(foreach t,$(TEST_SRCS),$(eval $(call unit_test,$(BUILD),,$(t))))
 $(foreach t,$(TEST_SRCS),$(eval $(call unit_test,$(SAN_DIR),$(SAN_FLAGS),$(t))))
 
+# The DSDT: firmware/dsdt.asl compiled by iasl (acpica-tools), its AML
+# embedded in firmware/acpi.c as a C array.
+GEN := $(BUILD)/gen
+
+$(GEN)/dsdt_aml.h: firmware/dsdt.asl
+	@mkdir -p $(@D)
+	$(call msg,IASL,$<)
+	$(Q)command -v iasl >/dev/null || { echo "iasl not found: install acpica-tools (tools/install-deps)" >&2; exit 1; }
+	$(Q)iasl -vs -we -p $(@D)/dsdt $< >$(@D)/dsdt.log 2>&1 || { cat $(@D)/dsdt.log >&2; exit 1; }
+	$(Q){ echo 'static const unsigned char dsdt_aml[] = {'; \
+	  od -An -v -tx1 $(@D)/dsdt.aml | sed 's/ \([0-9a-f][0-9a-f]\)/ 0x\1,/g'; \
+	  echo '};'; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/firmware/acpi.o $(SAN_DIR)/obj/firmware/acpi.o: $(GEN)/dsdt_aml.h
+$(BUILD)/obj/firmware/acpi.o $(SAN_DIR)/obj/firmware/acpi.o: CFLAGS += -I$(GEN)
+
 UNIT_TESTS     := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
 SAN_UNIT_TESTS := $(patsubst %.c,$(SAN_DIR)/tests/%,$(notdir $(TEST_SRCS)))
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../firmware/acpi.h"
 #include "../firmware/memmap.h"
 #include "../firmware/pvh.h"
 #include "boot_x86.h"
@@ -31,10 +32,11 @@ static int place_initrd(struct guest_mem *mem, const struct kernel_image *kernel
 
 int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 		     const char *cmdline, const uint8_t *initrd,
-		     size_t initrd_size, struct wisp_err *err)
+		     size_t initrd_size, uint64_t rsdp_gpa,
+		     struct wisp_err *err)
 {
 	struct memmap_entry map[MEMMAP_MAX];
-	struct pvh_params params = { 0 };
+	struct pvh_params params = { .rsdp_paddr = rsdp_gpa };
 	uint8_t *page;
 	int n, ret;
 	long used;
@@ -71,5 +73,20 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 	if (used < 0)
 		return err_set(err, WISP_EXIT_SOFTWARE, -used,
 			       "PVH start info does not fit in one page");
+	return 0;
+}
+
+int boot_acpi_prepare(struct guest_mem *mem, unsigned int n_cpus,
+		      uint64_t *rsdp_gpa, struct wisp_err *err)
+{
+	struct acpi_config cfg = { .n_cpus = n_cpus };
+	long used;
+
+	used = acpi_build(guest_ptr(mem, BOOT_ACPI_GPA, BOOT_ACPI_SIZE),
+			  BOOT_ACPI_SIZE, BOOT_ACPI_GPA, &cfg, rsdp_gpa);
+	if (used < 0)
+		return err_set(err, WISP_EXIT_SOFTWARE, -used,
+			       "cannot build the ACPI tables for %u vCPUs: %s",
+			       n_cpus, strerror(-used));
 	return 0;
 }

@@ -37,7 +37,7 @@ static void test_start_info(void **state)
 	memset(initrd, 0x7e, sizeof(initrd));
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	assert_int_equal(boot_pvh_prepare(&m, &kernel, "console=ttyS0 x=1",
-					  initrd, sizeof(initrd), &err), 0);
+					  initrd, sizeof(initrd), 0, &err), 0);
 	read_info(&m, &info);
 	assert_int_equal(info.magic, PVH_START_MAGIC);
 	assert_int_equal(info.version, 1);
@@ -74,7 +74,7 @@ static void test_no_cmdline_no_initrd(void **state)
 
 	(void)state;
 	guest_mem_layout(&m, ram, RAM_SIZE);
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, &err), 0);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, 0, &err), 0);
 	read_info(&m, &info);
 	assert_int_equal(info.cmdline_paddr, 0);
 	assert_int_equal(info.nr_modules, 0);
@@ -95,27 +95,47 @@ static void test_errors(void **state)
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	memset(cmdline, 'a', big);
 	cmdline[big] = 0;
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, &err),
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, 0, &err),
 			 -E2BIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "command line too long"));
 	/* One byte shorter fits. */
 	cmdline[big - 1] = 0;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, &err), 0);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, 0, &err), 0);
 
 	/* An initrd that would overlap the kernel is refused. */
 	initrd = calloc(1, RAM_SIZE - 0x180000 + 1);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, initrd,
-					  RAM_SIZE - 0x180000 + 1, &err), -EFBIG);
+					  RAM_SIZE - 0x180000 + 1, 0, &err), -EFBIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "initrd"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, initrd,
-					  RAM_SIZE - 0x180000, &err), 0);
+					  RAM_SIZE - 0x180000, 0, &err), 0);
 	free(initrd);
 	free(cmdline);
+	free(ram);
+}
+
+static void test_acpi(void **state)
+{
+	uint8_t *ram = calloc(1, RAM_SIZE);
+	struct wisp_err err = { 0 };
+	struct hvm_start_info info;
+	struct guest_mem m;
+	uint64_t rsdp = 0;
+
+	(void)state;
+	guest_mem_layout(&m, ram, RAM_SIZE);
+	assert_int_equal(boot_acpi_prepare(&m, 4, &rsdp, &err), 0);
+	assert_int_equal(rsdp, BOOT_ACPI_GPA);
+	assert_memory_equal(ram + rsdp, "RSD PTR ", 8);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, rsdp,
+					  &err), 0);
+	read_info(&m, &info);
+	assert_int_equal(info.rsdp_paddr, BOOT_ACPI_GPA);
 	free(ram);
 }
 
@@ -125,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_start_info),
 		cmocka_unit_test(test_no_cmdline_no_initrd),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_acpi),
 	};
 
 	return cmocka_run_group_tests_name("boot_x86", tests, NULL, NULL);

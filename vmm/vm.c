@@ -15,13 +15,24 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../devices/acpi_pm.h"
 #include "../devices/debug_exit.h"
 #include "../devices/i8042.h"
+#include "../devices/pvpanic.h"
 #include "../devices/serial.h"
 #include "../devices/testdev.h"
+#include "../firmware/acpi.h"
 #include "boot_x86.h"
 #include "cpu_x86.h"
 #include "vm.h"
+
+/* Devices and firmware describe one platform; pin their shared numbers. */
+_Static_assert(ACPI_PM_PIO_BASE == ACPI_SLEEP_CONTROL_PORT, "ACPI PM port");
+_Static_assert(ACPI_PM_RESET_VALUE == ACPI_RESET_VALUE, "ACPI reset value");
+_Static_assert(PVPANIC_MMIO_BASE == ACPI_PVPANIC_BASE, "pvpanic address");
+_Static_assert(SERIAL_COM1_BASE == ACPI_COM1_PORT, "COM1 port");
+_Static_assert(SERIAL_COM1_GSI == ACPI_COM1_GSI, "COM1 GSI");
+_Static_assert(WISP_MAX_CPUS <= ACPI_MAX_CPUS, "vCPU limit");
 
 /* How long the final console flush waits for a slow reader. */
 #define CONSOLE_CLOSE_TIMEOUT_MS	1000
@@ -164,6 +175,14 @@ static int setup_signals(struct vm *vm, struct wisp_err *err)
 	sigaddset(&stop_set, SIGINT);
 	sigaddset(&stop_set, SIGTERM);
 	sigaddset(&stop_set, SIGHUP);
+	/*
+	 * A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal never reaches a signalfd: take the default back (they stay
+	 * blocked, so the default action never runs).
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* Blocked everywhere (threads inherit it); vCPUs unblock the kick. */
 	sigaddset(&stop_set, VCPU_KICK_SIGNAL);
 	if (pthread_sigmask(SIG_BLOCK, &stop_set, &vm->saved_sigmask))
@@ -265,7 +284,9 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 	vm->serial = serial_create(hs, SERIAL_COM1_GSI);
 	vm->testdev = testdev_create(hs);
-	if (!vm->serial || !vm->testdev)
+	vm->acpi_pm = acpi_pm_create(hs);
+	vm->pvpanic = pvpanic_create(hs);
+	if (!vm->serial || !vm->testdev || !vm->acpi_pm || !vm->pvpanic)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 
 	ret = bus_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_REG_COUNT,
@@ -282,6 +303,13 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 	if (!ret)
 		ret = bus_register(&vm->pio, TESTDEV_PIO_BASE, TESTDEV_PIO_SIZE,
 				   &testdev_io, vm->testdev, "testdev");
+	if (!ret)
+		ret = bus_register(&vm->pio, ACPI_PM_PIO_BASE, ACPI_PM_PIO_SIZE,
+				   &acpi_pm_io, vm->acpi_pm, "acpi-pm");
+	if (!ret)
+		ret = bus_register(&vm->mmio, PVPANIC_MMIO_BASE,
+				   PVPANIC_MMIO_SIZE, &pvpanic_io, vm->pvpanic,
+				   "pvpanic");
 	if (!ret)
 		ret = bus_register(&vm->mmio, TESTDEV_MMIO_BASE,
 				   TESTDEV_MMIO_SIZE, &testdev_io, vm->testdev,
@@ -300,6 +328,7 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
+	uint64_t rsdp_gpa;
 	int ret;
 
 	ret = loader_read_file(vm->cfg->kernel, vm->mem.size, "kernel", &kernel,
@@ -320,8 +349,11 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 		if (ret)
 			goto out;
 	}
+	ret = boot_acpi_prepare(&vm->mem, vm->cfg->cpus, &rsdp_gpa, err);
+	if (ret)
+		goto out;
 	ret = boot_pvh_prepare(&vm->mem, &vm->kernel, vm->cfg->cmdline, initrd,
-			       initrd_size, err);
+			       initrd_size, rsdp_gpa, err);
 out:
 	free(initrd);
 	free(kernel);
@@ -429,6 +461,8 @@ void vm_destroy(struct vm *vm)
 	for (i = vm->n_vcpus; i-- > 0;)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	pvpanic_destroy(vm->pvpanic);
+	acpi_pm_destroy(vm->acpi_pm);
 	testdev_destroy(vm->testdev);
 	serial_destroy(vm->serial);
 	bus_destroy(&vm->mmio);

@@ -21,6 +21,8 @@
 #include "memory.h"
 #include "vcpu.h"
 
+struct acpi_pm;
+struct pvpanic;
 struct serial;
 struct testdev;
 
@@ -41,6 +43,8 @@ struct vm {
 	struct host_services hs;
 	struct serial *serial;
 	struct testdev *testdev;
+	struct acpi_pm *acpi_pm;
+	struct pvpanic *pvpanic;
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */

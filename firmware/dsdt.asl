@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * wisp's DSDT: the platform's fixed devices, in ASL.  The Makefile compiles
+ * it with iasl into $(BUILD)/gen/dsdt_aml.h, and acpi_build() copies the AML
+ * as is, so nothing per-VM may appear here: per-VM values go into the
+ * tables built at run time (firmware/acpi.c).  The addresses, ports and
+ * GSIs below are the ACPI_* constants of firmware/acpi.h; acpi_test checks
+ * that the two agree.  docs/acpi.md describes every device.
+ */
+DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
+{
+    /*
+     * S5 (soft off).  Hardware-reduced ACPI: OSPM writes
+     * SLP_TYP << 2 | SLP_EN (bit 5) to the FADT's sleep control register
+     * (port 0x600), which powers the VM off.  Only the first value is used.
+     */
+    Name (\_S5, Package (0x04) { 0x05, 0x05, Zero, Zero })
+
+    Scope (\_SB)
+    {
+        /*
+         * A PCI host bridge (Device (PCI0), _HID PNP0A08, _CID PNP0A03,
+         * with _SEG, _BBN, _CRS and _PRT) is to go here when wisp has
+         * PCI; its per-VM windows will then come from a table built at
+         * run time, not from this file.
+         */
+
+        /* COM1: 16550A UART at 0x3F8, ISA IRQ 4 (GSI 4, edge, high). */
+        Device (COM1)
+        {
+            Name (_HID, EisaId ("PNP0501"))
+            Name (_UID, One)
+            Name (_CRS, ResourceTemplate ()
+            {
+                IO (Decode16, 0x03F8, 0x03F8, 0x08, 0x08)
+                IRQNoFlags () {4}
+            })
+        }
+
+        /* The power button: a control-method device (FADT PWR_BUTTON). */
+        Device (PWRB)
+        {
+            Name (_HID, EisaId ("PNP0C0C"))
+            Name (_UID, Zero)
+        }
+
+        /*
+         * Generic Event Device: wisp pulses GSI 9 (an edge) to press the
+         * power button; _EVT turns that into Notify (PWRB, 0x80).
+         */
+        Device (GED0)
+        {
+            Name (_HID, "ACPI0013")
+            Name (_UID, Zero)
+            Name (_CRS, ResourceTemplate ()
+            {
+                Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {9}
+            })
+            Method (_EVT, 1, Serialized)
+            {
+                If ((Arg0 == 0x09))
+                {
+                    Notify (PWRB, 0x80)
+                }
+            }
+        }
+
+        /*
+         * pvpanic: one byte at 0xFEB02000.  Reads give the events wisp
+         * supports, a write reports a guest panic (Linux: pvpanic-mmio).
+         */
+        Device (PEVT)
+        {
+            Name (_HID, "QEMU0001")
+            Name (_UID, Zero)
+            Name (_CRS, ResourceTemplate ()
+            {
+                Memory32Fixed (ReadWrite, 0xFEB02000, 0x00000002)
+            })
+        }
+    }
+}
