@@ -5,6 +5,7 @@
 #include "../firmware/acpi.h"
 #include "../firmware/memmap.h"
 #include "../firmware/pvh.h"
+#include "../firmware/reset_vector.h"
 #include "boot_x86.h"
 
 #define PAGE_MASK	0xfffULL
@@ -88,5 +89,8 @@ int boot_acpi_prepare(struct guest_mem *mem, unsigned int n_cpus,
 		return err_set(err, WISP_EXIT_SOFTWARE, -used,
 			       "cannot build the ACPI tables for %u vCPUs: %s",
 			       n_cpus, strerror(-used));
+	/* A jump to the BIOS reset vector resets through the same register. */
+	reset_vector_build(guest_ptr(mem, RESET_VECTOR_GPA, RESET_VECTOR_SIZE),
+			   ACPI_RESET_PORT, ACPI_RESET_VALUE);
 	return 0;
 }

@@ -6,6 +6,7 @@
  *   0x8000   free for the guest (guest-tests put their SMP trampoline here)
  *   0x20000  kernel command line (up to 64 KiB)
  *   0xe0000  ACPI tables (up to 64 KiB, in the reserved e820 range)
+ *   0xffff0  BIOS reset vector: a stub that writes the ACPI reset register
  *
  * The initrd goes at the top of RAM below the MMIO hole.
  */
@@ -38,8 +39,9 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 		     struct wisp_err *err);
 
 /*
- * Write the ACPI tables for @n_cpus vCPUs at BOOT_ACPI_GPA and return the
- * RSDP's address in *@rsdp_gpa.  Pure: no KVM.
+ * Write the ACPI tables for @n_cpus vCPUs at BOOT_ACPI_GPA, and the reset
+ * stub at the BIOS reset vector; return the RSDP's address in *@rsdp_gpa.
+ * Pure: no KVM.
  */
 int boot_acpi_prepare(struct guest_mem *mem, unsigned int n_cpus,
 		      uint64_t *rsdp_gpa, struct wisp_err *err);
