@@ -261,10 +261,13 @@ static int open_stdout(struct console *con)
 		con->out_owned = true;
 		return 0;
 	}
-	/* A socket cannot be reopened: make the shared one non-blocking. */
+	/*
+	 * A socket cannot be reopened: make the shared one non-blocking
+	 * while wisp runs, and give the old flags back in console_close().
+	 */
 	flags = fcntl(STDOUT_FILENO, F_GETFL);
-	if (flags >= 0)
-		fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK);
+	if (flags >= 0 && !fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK))
+		con->out_saved_flags = flags;
 	return 0;
 }
 
@@ -322,6 +325,7 @@ int console_open(struct console *con, const struct vm_config *cfg,
 	con->kind = cfg->console;
 	con->loop = loop;
 	con->out_fd = -1;
+	con->out_saved_flags = -1;
 	con->in_src.fd = -1;
 	con->wake_src.fd = -1;
 	con->ready_src.fd = -1;
@@ -398,6 +402,8 @@ uint64_t console_close(struct console *con, int timeout_ms)
 	}
 	if (con->out_owned)
 		close(con->out_fd);
+	if (con->out_saved_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, con->out_saved_flags);
 	if (con->wake_src.fd >= 0)
 		close(con->wake_src.fd);
 	if (con->ready_src.fd >= 0)

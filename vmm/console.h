@@ -40,6 +40,7 @@ struct console {
 	uint64_t dropped;		/* bytes lost to a full buffer */
 	int out_fd;
 	bool out_owned;			/* out_fd is ours to close */
+	int out_saved_flags;		/* stdout's flags to restore, or -1 */
 	bool out_dead;			/* write error: discard from now on */
 	bool out_waiting;		/* EPOLLOUT armed */
 	struct ev_source out_src;
