@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "fake_host_testlib.h"
 
@@ -136,9 +137,47 @@ static void test_init_rejects_wrap(void **state)
 	free(other);
 }
 
+static void overrun_read(void *dev, uint64_t offset, uint8_t *data,
+			 uint32_t len)
+{
+	(void)dev;
+	(void)offset;
+	memset(data, 0x11, len + 1);	/* one byte too many */
+}
+
+static void exact_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	(void)dev;
+	io_put(data, len, 0x8877665544332211ULL + offset);
+}
+
+static void record_write(void *dev, uint64_t offset, const uint8_t *data,
+			 uint32_t len)
+{
+	*(uint64_t *)dev = io_get(data, len) + offset;
+}
+
+static void test_io_helpers(void **state)
+{
+	const struct io_handler bad = { overrun_read, record_write };
+	const struct io_handler good = { exact_read, record_write };
+	uint64_t v = 0, written = 0;
+
+	(void)state;
+	assert_int_equal(fake_io_read(&good, NULL, 0, 2, &v), 0);
+	assert_int_equal(v, 0x2211);
+	assert_int_equal(fake_io_read(&good, NULL, 1, 8, &v), 0);
+	assert_int_equal(v, 0x8877665544332212ULL);
+	/* A handler writing past @len is caught. */
+	assert_int_equal(fake_io_read(&bad, NULL, 0, 4, &v), -1);
+	fake_io_write(&good, &written, 0x10, 4, 0xdeadbeef);
+	assert_int_equal(written, 0xdeadbeef + 0x10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_helpers),
 		cmocka_unit_test_setup_teardown(test_guest_ptr_inside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_guest_ptr_outside, setup,

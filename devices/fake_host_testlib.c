@@ -134,3 +134,27 @@ void *fake_host_gpa(struct fake_host *fh, uint64_t gpa, uint64_t len)
 {
 	return fake_guest_ptr(fh, gpa, len);
 }
+
+int fake_io_read(const struct io_handler *ops, void *dev, uint64_t offset,
+		 uint32_t len, uint64_t *value)
+{
+	uint8_t data[16];
+	uint32_t i;
+
+	memset(data, 0xcd, sizeof(data));
+	ops->read(dev, offset, data, len);
+	*value = io_get(data, len);
+	for (i = len; i < sizeof(data); i++)
+		if (data[i] != 0xcd)
+			return -1;
+	return 0;
+}
+
+void fake_io_write(const struct io_handler *ops, void *dev, uint64_t offset,
+		   uint32_t len, uint64_t value)
+{
+	uint8_t data[8];
+
+	io_put(data, len, value);
+	ops->write(dev, offset, data, len);
+}

@@ -69,4 +69,14 @@ void fake_host_reset_records(struct fake_host *fh);
 /* The fake's guest_ptr, for tests that want to translate directly. */
 void *fake_host_gpa(struct fake_host *fh, uint64_t gpa, uint64_t len);
 
+/*
+ * Register accesses through a device's handler, as a vCPU makes them.
+ * fake_io_read() stores the value read in *@value and returns 0, or -1 when
+ * the handler wrote bytes beyond @len (a device bug the test should fail).
+ */
+int fake_io_read(const struct io_handler *ops, void *dev, uint64_t offset,
+		 uint32_t len, uint64_t *value);
+void fake_io_write(const struct io_handler *ops, void *dev, uint64_t offset,
+		   uint32_t len, uint64_t value);
+
 #endif
