@@ -181,6 +181,37 @@ static int opt_cmdline(struct vm_config *cfg, const char *v,
 	return 0;
 }
 
+static int opt_no_default_cmdline(struct vm_config *cfg, const char *v,
+				  struct wisp_err *err)
+{
+	(void)v;
+	(void)err;
+	cfg->no_default_cmdline = true;
+	return 0;
+}
+
+static int opt_reboot(struct vm_config *cfg, const char *v,
+		      struct wisp_err *err)
+{
+	if (!strcmp(v, "exit"))
+		cfg->reboot = REBOOT_EXIT;
+	else if (!strcmp(v, "restart"))
+		cfg->reboot = REBOOT_RESTART;
+	else
+		return usage_err(err, "--reboot: '%s' is not one of exit, restart",
+				 v);
+	return 0;
+}
+
+static int opt_exit_stats(struct vm_config *cfg, const char *v,
+			  struct wisp_err *err)
+{
+	(void)v;
+	(void)err;
+	cfg->exit_stats = true;
+	return 0;
+}
+
 static int opt_pin(struct vm_config *cfg, const char *v, struct wisp_err *err)
 {
 	int n = parse_cpulist(v, cfg->pin, WISP_MAX_CPUS);
@@ -270,16 +301,19 @@ struct option_desc {
 };
 
 static const struct option_desc options[] = {
-	{ "kernel", 0, "FILE", "guest kernel: ELF with a PVH note (or give it as the last argument)", opt_kernel },
+	{ "kernel", 0, "FILE", "guest kernel: bzImage, or ELF with a PVH note (or give it as the last argument)", opt_kernel },
 	{ "name", 0, "NAME", "name of this VM (default wisp-PID)", opt_name },
 	{ "cpus", 0, "N", "number of vCPUs (default 1)", opt_cpus },
 	{ "mem", 0, "SIZE", "guest RAM, with K/M/G/T suffix; a bare number is MiB (default 256M)", opt_mem },
-	{ "cmdline", 0, "STR", "kernel command line", opt_cmdline },
-	{ "initrd", 0, "FILE", "initial ramdisk, passed as the first PVH module", opt_initrd },
+	{ "cmdline", 0, "STR", "kernel command line, appended to wisp's (console=ttyS0 ...); yours wins", opt_cmdline },
+	{ "no-default-cmdline", 0, NULL, "pass only --cmdline, without wisp's platform part", opt_no_default_cmdline },
+	{ "initrd", 0, "FILE", "initial ramdisk", opt_initrd },
 	{ "pin", 0, "CPULIST", "pin vCPU i to the i-th host CPU of CPULIST (like 0,2-3)", opt_pin },
 	{ "hugepages", 0, NULL, "back guest RAM with 2 MiB hugetlb pages", opt_hugepages },
 	{ "console", 0, "KIND", "serial console: stdio (default), none, file=PATH", opt_console },
 	{ "timeout", 0, "SECONDS", "stop the VM after SECONDS (exit status 83)", opt_timeout },
+	{ "reboot", 0, "POLICY", "on a guest reset or reboot: exit (status 80, default) or restart", opt_reboot },
+	{ "exit-stats", 0, NULL, "at the end, print each vCPU's exits by reason and wisp's handling time", opt_exit_stats },
 	{ "verbose", 'v', NULL, "say more about what wisp does (repeat for more)", opt_verbose },
 	{ "help", 'h', NULL, "show this help", opt_help },
 	{ "version", 'V', NULL, "show the version", opt_version },

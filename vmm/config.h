@@ -23,6 +23,11 @@ enum console_kind {
 	CONSOLE_FILE,
 };
 
+enum reboot_policy {
+	REBOOT_EXIT,		/* a guest reset ends wisp with status 80 */
+	REBOOT_RESTART,		/* a guest reset boots the VM again */
+};
+
 enum config_action {
 	ACTION_RUN,
 	ACTION_HELP,
@@ -37,6 +42,8 @@ struct vm_config {
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;		/* NULL when not given */
+	bool no_default_cmdline;	/* drop wisp's platform parameters */
+	enum reboot_policy reboot;
 	unsigned int n_pin;		/* 0: no pinning */
 	uint16_t pin[WISP_MAX_CPUS];	/* host CPU of vCPU i */
 	bool hugepages;
@@ -44,6 +51,7 @@ struct vm_config {
 	const char *console_path;	/* CONSOLE_FILE */
 	unsigned int timeout_sec;	/* 0: none */
 	int verbose;
+	bool exit_stats;		/* per-vCPU exit counts and handling times */
 };
 
 /*
