@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "acpi.h"
+#include "le.h"
 #include "dsdt_aml.h"	/* generated: dsdt_aml[], from dsdt.asl */
 
 /* System description table header (5.2.6). */
@@ -121,24 +122,6 @@ static void put8(uint8_t *p, uint8_t v)
 	p[0] = v;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
-
 /* The byte that makes @len bytes at @p (its own slot 0) sum to 0. */
 static uint8_t checksum(const uint8_t *p, size_t len)
 {
@@ -153,13 +136,13 @@ static uint8_t checksum(const uint8_t *p, size_t len)
 static void put_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t + HDR_SIGNATURE, sig, 4);
-	put32(t + HDR_LENGTH, len);
+	le_put32(t + HDR_LENGTH, len);
 	put8(t + HDR_REVISION, rev);
 	memcpy(t + HDR_OEM_ID, ACPI_OEM_ID, 6);
 	memcpy(t + HDR_OEM_TABLE_ID, ACPI_OEM_TABLE_ID, 8);
-	put32(t + HDR_OEM_REVISION, ACPI_OEM_REVISION);
+	le_put32(t + HDR_OEM_REVISION, ACPI_OEM_REVISION);
 	memcpy(t + HDR_CREATOR_ID, ACPI_CREATOR_ID, 4);
-	put32(t + HDR_CREATOR_REVISION, ACPI_CREATOR_REVISION);
+	le_put32(t + HDR_CREATOR_REVISION, ACPI_CREATOR_REVISION);
 }
 
 /* Call last, once the whole table is written. */
@@ -176,7 +159,7 @@ static void put_gas_io8(uint8_t *p, uint16_t port)
 	put8(p + 1, 8);			/* register bit width */
 	put8(p + 2, 0);			/* register bit offset */
 	put8(p + 3, GAS_ACCESS_BYTE);
-	put64(p + 4, port);
+	le_put64(p + 4, port);
 }
 
 static void build_rsdp(uint8_t *p, uint64_t xsdt_gpa)
@@ -184,9 +167,9 @@ static void build_rsdp(uint8_t *p, uint64_t xsdt_gpa)
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + RSDP_OEM_ID, ACPI_OEM_ID, 6);
 	put8(p + RSDP_REVISION, 2);
-	put32(p + RSDP_RSDT_ADDRESS, 0);	/* no RSDT: XSDT only */
-	put32(p + RSDP_LENGTH, RSDP_SIZE);
-	put64(p + RSDP_XSDT_ADDRESS, xsdt_gpa);
+	le_put32(p + RSDP_RSDT_ADDRESS, 0);	/* no RSDT: XSDT only */
+	le_put32(p + RSDP_LENGTH, RSDP_SIZE);
+	le_put64(p + RSDP_XSDT_ADDRESS, xsdt_gpa);
 	p[RSDP_CHECKSUM] = checksum(p, RSDP_V1_SIZE);
 	p[RSDP_EXT_CHECKSUM] = checksum(p, RSDP_SIZE);
 }
@@ -194,8 +177,8 @@ static void build_rsdp(uint8_t *p, uint64_t xsdt_gpa)
 static void build_xsdt(uint8_t *t, uint64_t fadt_gpa, uint64_t madt_gpa)
 {
 	put_header(t, "XSDT", XSDT_SIZE, XSDT_REVISION);
-	put64(t + HDR_SIZE, fadt_gpa);
-	put64(t + HDR_SIZE + 8, madt_gpa);
+	le_put64(t + HDR_SIZE, fadt_gpa);
+	le_put64(t + HDR_SIZE + 8, madt_gpa);
 	seal(t, XSDT_SIZE);
 }
 
@@ -210,15 +193,15 @@ static void build_xsdt(uint8_t *t, uint64_t fadt_gpa, uint64_t madt_gpa)
 static void build_fadt(uint8_t *t, uint64_t dsdt_gpa)
 {
 	put_header(t, "FACP", FADT_SIZE, FADT_REVISION);
-	put16(t + FADT_IAPC_BOOT_ARCH,
+	le_put16(t + FADT_IAPC_BOOT_ARCH,
 	      BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
-	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON |
+	le_put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON |
 	      FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP |
 	      FADT_F_HW_REDUCED_ACPI);
 	put_gas_io8(t + FADT_RESET_REG, ACPI_RESET_PORT);
 	put8(t + FADT_RESET_VALUE, ACPI_RESET_VALUE);
 	put8(t + FADT_MINOR_VERSION, FADT_MINOR_REVISION);
-	put64(t + FADT_X_DSDT, dsdt_gpa);	/* the 32-bit DSDT stays 0 */
+	le_put64(t + FADT_X_DSDT, dsdt_gpa);	/* the 32-bit DSDT stays 0 */
 	put_gas_io8(t + FADT_SLEEP_CONTROL_REG, ACPI_SLEEP_CONTROL_PORT);
 	put_gas_io8(t + FADT_SLEEP_STATUS_REG, ACPI_SLEEP_STATUS_PORT);
 	memcpy(t + FADT_HYPERVISOR_VENDOR, "WISP\0\0\0\0", 8);
@@ -232,32 +215,32 @@ static void build_madt(uint8_t *t, unsigned int n_cpus)
 	unsigned int i;
 
 	put_header(t, "APIC", len, MADT_REVISION);
-	put32(t + MADT_LAPIC_ADDRESS, ACPI_LAPIC_BASE);
-	put32(t + MADT_FLAGS, MADT_PCAT_COMPAT);	/* 8259s present */
+	le_put32(t + MADT_LAPIC_ADDRESS, ACPI_LAPIC_BASE);
+	le_put32(t + MADT_FLAGS, MADT_PCAT_COMPAT);	/* 8259s present */
 	for (i = 0; i < n_cpus; i++, e += MADT_LAPIC_SIZE) {
 		put8(e, MADT_TYPE_LAPIC);
 		put8(e + 1, MADT_LAPIC_SIZE);
 		put8(e + 2, i);			/* ACPI processor UID */
 		put8(e + 3, i);			/* APIC ID */
-		put32(e + 4, MADT_LAPIC_ENABLED);
+		le_put32(e + 4, MADT_LAPIC_ENABLED);
 	}
 	put8(e, MADT_TYPE_IOAPIC);
 	put8(e + 1, MADT_IOAPIC_SIZE);
 	put8(e + 2, ACPI_IOAPIC_ID);
-	put32(e + 4, ACPI_IOAPIC_BASE);
-	put32(e + 8, ACPI_IOAPIC_GSI_BASE);
+	le_put32(e + 4, ACPI_IOAPIC_BASE);
+	le_put32(e + 8, ACPI_IOAPIC_GSI_BASE);
 	e += MADT_IOAPIC_SIZE;
 	put8(e, MADT_TYPE_ISO);
 	put8(e + 1, MADT_ISO_SIZE);
 	put8(e + 2, 0);				/* bus: ISA */
 	put8(e + 3, 0);				/* source: IRQ 0, the PIT */
-	put32(e + 4, ACPI_PIT_GSI);
-	put16(e + 8, MPS_INTI_EDGE_HIGH);
+	le_put32(e + 4, ACPI_PIT_GSI);
+	le_put16(e + 8, MPS_INTI_EDGE_HIGH);
 	e += MADT_ISO_SIZE;
 	put8(e, MADT_TYPE_LAPIC_NMI);
 	put8(e + 1, MADT_LAPIC_NMI_SIZE);
 	put8(e + 2, MADT_ALL_PROCESSORS);
-	put16(e + 3, MPS_INTI_EDGE_HIGH);
+	le_put16(e + 3, MPS_INTI_EDGE_HIGH);
 	put8(e + 5, ACPI_LAPIC_NMI_LINT);
 	seal(t, len);
 }

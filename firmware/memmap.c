@@ -8,7 +8,11 @@ int memmap_build(struct memmap_entry *out, size_t max, uint64_t low_size,
 {
 	const struct memmap_entry map[] = {
 		{ 0, MEMMAP_LOW_RAM_END, MEMMAP_RAM },
-		{ MEMMAP_LOW_RAM_END, MEMMAP_HIGH_START - MEMMAP_LOW_RAM_END,
+		{ MEMMAP_LOW_RAM_END, MEMMAP_ACPI_START - MEMMAP_LOW_RAM_END,
+		  MEMMAP_RESERVED },
+		{ MEMMAP_ACPI_START, MEMMAP_ACPI_END - MEMMAP_ACPI_START,
+		  MEMMAP_ACPI },
+		{ MEMMAP_ACPI_END, MEMMAP_HIGH_START - MEMMAP_ACPI_END,
 		  MEMMAP_RESERVED },
 		{ MEMMAP_HIGH_START, low_size - MEMMAP_HIGH_START, MEMMAP_RAM },
 		{ high_base, high_size, MEMMAP_RAM },

@@ -21,8 +21,14 @@ struct memmap_entry {
 	uint32_t type;
 };
 
-/* The top of conventional memory; [this, 1 MiB) is reserved (EBDA, BIOS). */
+/*
+ * The top of conventional memory; [this, 1 MiB) is not RAM (EBDA, BIOS
+ * area): reserved, except [MEMMAP_ACPI_START, MEMMAP_ACPI_END), where the
+ * ACPI tables live, which is typed ACPI.
+ */
 #define MEMMAP_LOW_RAM_END	0x9fc00ULL
+#define MEMMAP_ACPI_START	0xe0000ULL
+#define MEMMAP_ACPI_END		0xf0000ULL
 #define MEMMAP_HIGH_START	0x100000ULL
 
 /*

@@ -36,6 +36,14 @@ static void expect_untouched(const struct memmap_entry *e, size_t n)
 		assert_int_equal(p[i], SENTINEL);
 }
 
+/* map[1..3]: reserved, the ACPI tables' window, reserved, up to 1 MiB. */
+static void expect_low_hole(const struct memmap_entry *map)
+{
+	expect_entry(&map[1], 0x9fc00, 0xe0000 - 0x9fc00, MEMMAP_RESERVED);
+	expect_entry(&map[2], 0xe0000, 0x10000, MEMMAP_ACPI);
+	expect_entry(&map[3], 0xf0000, 0x10000, MEMMAP_RESERVED);
+}
+
 static void test_constants(void **state)
 {
 	(void)state;
@@ -44,6 +52,8 @@ static void test_constants(void **state)
 	assert_int_equal(MEMMAP_ACPI, 3);
 	assert_int_equal(MEMMAP_LOW_RAM_END, 0x9fc00);
 	assert_int_equal(MEMMAP_HIGH_START, 0x100000);
+	assert_int_equal(MEMMAP_ACPI_START, 0xe0000);
+	assert_int_equal(MEMMAP_ACPI_END, 0xf0000);
 }
 
 static void test_512m_below_4g(void **state)
@@ -52,48 +62,48 @@ static void test_512m_below_4g(void **state)
 
 	(void)state;
 	memset(map, SENTINEL, sizeof(map));
-	assert_int_equal(memmap_build(map, 8, 512 * MiB, 0, 0), 3);
+	assert_int_equal(memmap_build(map, 8, 512 * MiB, 0, 0), 5);
 	expect_entry(&map[0], 0, 0x9fc00, MEMMAP_RAM);
-	expect_entry(&map[1], 0x9fc00, 0x100000 - 0x9fc00, MEMMAP_RESERVED);
-	expect_entry(&map[2], 0x100000, 512 * MiB - 0x100000, MEMMAP_RAM);
+	expect_low_hole(map);
+	expect_entry(&map[4], 0x100000, 512 * MiB - 0x100000, MEMMAP_RAM);
 	/* Room beyond what was used stays as it was. */
-	expect_untouched(&map[3], 5);
+	expect_untouched(&map[5], 3);
 }
 
 static void test_3g_exactly_below(void **state)
 {
-	struct memmap_entry map[3];
+	struct memmap_entry map[5];
 
 	(void)state;
-	assert_int_equal(memmap_build(map, 3, 3 * GiB, 0, 0), 3);
+	assert_int_equal(memmap_build(map, 5, 3 * GiB, 0, 0), 5);
 	expect_entry(&map[0], 0, 0x9fc00, MEMMAP_RAM);
-	expect_entry(&map[1], 0x9fc00, 0x60400, MEMMAP_RESERVED);
-	expect_entry(&map[2], 0x100000, 3 * GiB - 0x100000, MEMMAP_RAM);
+	expect_low_hole(map);
+	expect_entry(&map[4], 0x100000, 3 * GiB - 0x100000, MEMMAP_RAM);
 }
 
 static void test_4g_split_around_hole(void **state)
 {
-	struct memmap_entry map[4];
+	struct memmap_entry map[6];
 
 	(void)state;
 	/* 4 GiB of RAM: 3 GiB below the PCI hole, 1 GiB from 4 GiB up. */
-	assert_int_equal(memmap_build(map, 4, 3 * GiB, 4 * GiB, 1 * GiB), 4);
+	assert_int_equal(memmap_build(map, 6, 3 * GiB, 4 * GiB, 1 * GiB), 6);
 	expect_entry(&map[0], 0, 0x9fc00, MEMMAP_RAM);
-	expect_entry(&map[1], 0x9fc00, 0x60400, MEMMAP_RESERVED);
-	expect_entry(&map[2], 0x100000, 0xbff00000ULL, MEMMAP_RAM);
-	expect_entry(&map[3], 0x100000000ULL, 0x40000000ULL, MEMMAP_RAM);
+	expect_low_hole(map);
+	expect_entry(&map[4], 0x100000, 0xbff00000ULL, MEMMAP_RAM);
+	expect_entry(&map[5], 0x100000000ULL, 0x40000000ULL, MEMMAP_RAM);
 }
 
 static void test_large_high_ram(void **state)
 {
-	struct memmap_entry map[6];
+	struct memmap_entry map[8];
 	uint64_t ram = 0;
 	int i, n;
 
 	(void)state;
-	n = memmap_build(map, 6, 3 * GiB, 4 * GiB, 61 * GiB);
-	assert_int_equal(n, 4);
-	expect_entry(&map[3], 4 * GiB, 61 * GiB, MEMMAP_RAM);
+	n = memmap_build(map, 8, 3 * GiB, 4 * GiB, 61 * GiB);
+	assert_int_equal(n, 6);
+	expect_entry(&map[5], 4 * GiB, 61 * GiB, MEMMAP_RAM);
 	/* The RAM entries add up to what the guest has, less the BIOS hole. */
 	for (i = 0; i < n; i++)
 		if (map[i].type == MEMMAP_RAM)
@@ -106,15 +116,15 @@ static void test_large_high_ram(void **state)
 
 static void test_minimum_low_size(void **state)
 {
-	struct memmap_entry map[4];
+	struct memmap_entry map[6];
 	uint64_t ram = 0;
 	int i, n;
 
 	(void)state;
-	n = memmap_build(map, 4, 1 * MiB, 0, 0);
-	assert_int_equal(n, 2);		/* no empty RAM entry above 1 MiB */
+	n = memmap_build(map, 6, 1 * MiB, 0, 0);
+	assert_int_equal(n, 4);		/* no empty RAM entry above 1 MiB */
 	expect_entry(&map[0], 0, 0x9fc00, MEMMAP_RAM);
-	expect_entry(&map[1], 0x9fc00, 0x60400, MEMMAP_RESERVED);
+	expect_low_hole(map);
 	for (i = 0; i < n; i++)
 		if (map[i].type == MEMMAP_RAM)
 			ram += map[i].size;
@@ -150,19 +160,19 @@ static void test_bad_high_range(void **state)
 
 static void test_enospc(void **state)
 {
-	struct memmap_entry map[4];
+	struct memmap_entry map[6];
 
 	(void)state;
 	memset(map, SENTINEL, sizeof(map));
 	assert_int_equal(memmap_build(map, 0, 512 * MiB, 0, 0), -ENOSPC);
-	assert_int_equal(memmap_build(map, 2, 512 * MiB, 0, 0), -ENOSPC);
-	assert_int_equal(memmap_build(map, 3, 3 * GiB, 4 * GiB, GiB),
+	assert_int_equal(memmap_build(map, 4, 512 * MiB, 0, 0), -ENOSPC);
+	assert_int_equal(memmap_build(map, 5, 3 * GiB, 4 * GiB, GiB),
 			 -ENOSPC);
 	/* Nothing written on failure, not even a partial map. */
-	expect_untouched(map, 4);
+	expect_untouched(map, 6);
 	/* Exactly enough room is enough. */
-	assert_int_equal(memmap_build(map, 3, 512 * MiB, 0, 0), 3);
-	assert_int_equal(memmap_build(map, 4, 3 * GiB, 4 * GiB, GiB), 4);
+	assert_int_equal(memmap_build(map, 5, 512 * MiB, 0, 0), 5);
+	assert_int_equal(memmap_build(map, 6, 3 * GiB, 4 * GiB, GiB), 6);
 }
 
 int main(void)

@@ -181,25 +181,27 @@ static void test_rest_of_buffer_zeroed(void **state)
 
 static void test_with_built_memmap(void **state)
 {
-	struct memmap_entry map[4];
+	struct memmap_entry map[6];
 	uint8_t buf[BUF_SIZE];
 	struct pvh_params p = { .memmap = map };
 	int n;
 
 	(void)state;
-	n = memmap_build(map, 4, 3ULL << 30, 4ULL << 30, 1ULL << 30);
-	assert_int_equal(n, 4);
+	n = memmap_build(map, 6, 3ULL << 30, 4ULL << 30, 1ULL << 30);
+	assert_int_equal(n, 6);
 	p.memmap_entries = n;
 	assert_int_equal(pvh_build_start_info(buf, sizeof(buf), 0x7000, &p),
-			 SI_SIZE + 4 * MM_SIZE);
+			 SI_SIZE + 6 * MM_SIZE);
 	assert_int_equal(le(buf + SI_MEMMAP_PADDR, 8), 0x7000 + SI_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), 4);
-	expect_memmap(buf, SI_SIZE, map, 4);
-	/* The high RAM entry, spelled out. */
-	assert_int_equal(le(buf + SI_SIZE + 3 * MM_SIZE, 8), 0x100000000ULL);
-	assert_int_equal(le(buf + SI_SIZE + 3 * MM_SIZE + 8, 8),
+	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), 6);
+	expect_memmap(buf, SI_SIZE, map, 6);
+	/* The ACPI tables' window, and the high RAM entry, spelled out. */
+	assert_int_equal(le(buf + SI_SIZE + 2 * MM_SIZE, 8), 0xe0000);
+	assert_int_equal(le(buf + SI_SIZE + 2 * MM_SIZE + 16, 4), 3);
+	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE, 8), 0x100000000ULL);
+	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE + 8, 8),
 			 0x40000000ULL);
-	assert_int_equal(le(buf + SI_SIZE + 3 * MM_SIZE + 16, 4), 1);
+	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE + 16, 4), 1);
 }
 
 static void test_enospc(void **state)

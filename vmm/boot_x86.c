@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "../firmware/acpi.h"
+#include "../firmware/bootparams.h"
+#include "../firmware/longmode.h"
 #include "../firmware/memmap.h"
 #include "../firmware/pvh.h"
 #include "../firmware/reset_vector.h"
@@ -11,24 +13,63 @@
 #define PAGE_MASK	0xfffULL
 #define MEMMAP_MAX	8
 
-/* Place the initrd as high as possible below the hole, page aligned. */
+_Static_assert(BOOT_ACPI_GPA == MEMMAP_ACPI_START &&
+	       BOOT_ACPI_GPA + BOOT_ACPI_SIZE == MEMMAP_ACPI_END,
+	       "the ACPI tables lie in the ACPI-typed range of the memory map");
+
+/*
+ * Place the initrd as high as possible below the hole and @end_max, page
+ * aligned, above the kernel's reserved range.
+ */
 static int place_initrd(struct guest_mem *mem, const struct kernel_image *kernel,
 			const uint8_t *initrd, size_t size, uint64_t *gpa,
 			struct wisp_err *err)
 {
-	uint64_t low_end = guest_low_ram_size(mem);
+	uint64_t end = guest_low_ram_size(mem);
 	uint64_t floor = (kernel->highest + PAGE_MASK) & ~PAGE_MASK;
 	uint64_t addr;
 
-	if (size > low_end || ((low_end - size) & ~PAGE_MASK) < floor)
+	if (kernel->initrd_end_max && kernel->initrd_end_max < end)
+		end = kernel->initrd_end_max;
+	if (size > end || ((end - size) & ~PAGE_MASK) < floor)
 		return err_set(err, WISP_EXIT_DATAERR, EFBIG,
 			       "initrd (%zu bytes) does not fit in guest RAM between the kernel (ending at 0x%llx) and 0x%llx",
 			       size, (unsigned long long)kernel->highest,
-			       (unsigned long long)low_end);
-	addr = (low_end - size) & ~PAGE_MASK;
+			       (unsigned long long)end);
+	addr = (end - size) & ~PAGE_MASK;
 	memcpy(guest_ptr(mem, addr, size), initrd, size);
 	*gpa = addr;
 	return 0;
+}
+
+/* Copy the command line in, if the kernel takes one that long. */
+static int place_cmdline(struct guest_mem *mem, const struct kernel_image *kernel,
+			 const char *cmdline, struct wisp_err *err)
+{
+	size_t len = strlen(cmdline);
+	uint64_t max = BOOT_CMDLINE_MAX;
+
+	if (kernel->cmdline_max && kernel->cmdline_max < max)
+		max = kernel->cmdline_max;
+	if (len >= max)
+		return err_set(err, WISP_EXIT_DATAERR, E2BIG,
+			       "kernel command line too long (%zu bytes, this kernel takes at most %llu)",
+			       len, (unsigned long long)max - 1);
+	memcpy(guest_ptr(mem, BOOT_CMDLINE_GPA, len + 1), cmdline, len + 1);
+	return 0;
+}
+
+static int build_memmap(struct guest_mem *mem, struct memmap_entry *map,
+			struct wisp_err *err)
+{
+	int n = memmap_build(map, MEMMAP_MAX, guest_low_ram_size(mem),
+			     GUEST_HIGH_RAM_START,
+			     mem->n_regions > 1 ? mem->regions[1].size : 0);
+
+	if (n < 0)
+		return err_set(err, WISP_EXIT_SOFTWARE, -n, "memory map: %s",
+			       strerror(-n));
+	return n;
 }
 
 int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
@@ -43,14 +84,9 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 	long used;
 
 	if (cmdline) {
-		size_t len = strlen(cmdline);
-
-		if (len >= BOOT_CMDLINE_MAX)
-			return err_set(err, WISP_EXIT_DATAERR, E2BIG,
-				       "kernel command line too long (%zu bytes, at most %llu)",
-				       len, BOOT_CMDLINE_MAX - 1);
-		memcpy(guest_ptr(mem, BOOT_CMDLINE_GPA, len + 1), cmdline,
-		       len + 1);
+		ret = place_cmdline(mem, kernel, cmdline, err);
+		if (ret)
+			return ret;
 		params.cmdline_paddr = BOOT_CMDLINE_GPA;
 	}
 	if (initrd) {
@@ -60,12 +96,9 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 			return ret;
 		params.module_size = initrd_size;
 	}
-	n = memmap_build(map, MEMMAP_MAX, guest_low_ram_size(mem),
-			 GUEST_HIGH_RAM_START,
-			 mem->n_regions > 1 ? mem->regions[1].size : 0);
+	n = build_memmap(mem, map, err);
 	if (n < 0)
-		return err_set(err, WISP_EXIT_SOFTWARE, -n, "memory map: %s",
-			       strerror(-n));
+		return n;
 	params.memmap = map;
 	params.memmap_entries = n;
 	page = guest_ptr(mem, BOOT_START_INFO_GPA, BOOT_START_INFO_SIZE);
@@ -74,6 +107,53 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 	if (used < 0)
 		return err_set(err, WISP_EXIT_SOFTWARE, -used,
 			       "PVH start info does not fit in one page");
+	return 0;
+}
+
+int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
+		       const char *cmdline, const uint8_t *initrd,
+		       size_t initrd_size, uint64_t rsdp_gpa,
+		       struct wisp_err *err)
+{
+	struct memmap_entry map[MEMMAP_MAX];
+	struct bootparams_config bp = {
+		.setup_header = kernel->setup_header,
+		.setup_header_len = kernel->setup_header_len,
+		.kernel_gpa = kernel->lowest,
+		.rsdp_gpa = rsdp_gpa,
+		.memmap = map,
+	};
+	int n, ret;
+
+	if (cmdline) {
+		ret = place_cmdline(mem, kernel, cmdline, err);
+		if (ret)
+			return ret;
+		bp.cmdline_gpa = BOOT_CMDLINE_GPA;
+	}
+	if (initrd) {
+		ret = place_initrd(mem, kernel, initrd, initrd_size,
+				   &bp.initrd_gpa, err);
+		if (ret)
+			return ret;
+		bp.initrd_size = initrd_size;
+	}
+	n = build_memmap(mem, map, err);
+	if (n < 0)
+		return n;
+	bp.memmap_entries = n;
+	ret = bootparams_build(guest_ptr(mem, BOOT_PARAMS_GPA, BOOTPARAMS_SIZE),
+			       &bp);
+	if (ret)
+		return err_set(err, WISP_EXIT_SOFTWARE, -ret,
+			       "cannot build boot_params: %s", strerror(-ret));
+	ret = longmode_build_identity(guest_ptr(mem, BOOT_PAGE_TABLES_GPA,
+						LONGMODE_TABLES_SIZE),
+				      BOOT_PAGE_TABLES_GPA);
+	if (ret)
+		return err_set(err, WISP_EXIT_SOFTWARE, -ret,
+			       "cannot build the boot page tables");
+	longmode_build_gdt(guest_ptr(mem, BOOT_GDT_GPA, LONGMODE_GDT_SIZE));
 	return 0;
 }
 

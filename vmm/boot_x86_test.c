@@ -28,7 +28,7 @@ static void test_start_info(void **state)
 {
 	uint8_t *ram = calloc(1, RAM_SIZE), initrd[5000];
 	struct wisp_err err = { 0 };
-	struct hvm_memmap_table_entry e[4];
+	struct hvm_memmap_table_entry e[5];
 	struct hvm_modlist_entry mod;
 	struct hvm_start_info info;
 	struct guest_mem m;
@@ -52,16 +52,21 @@ static void test_start_info(void **state)
 	assert_true(mod.paddr + mod.size > RAM_SIZE - 4096);
 	assert_memory_equal(ram + mod.paddr, initrd, sizeof(initrd));
 
-	assert_int_equal(info.memmap_entries, 3);
+	assert_int_equal(info.memmap_entries, 5);
 	assert_true(info.memmap_paddr >= BOOT_START_INFO_GPA &&
 		    info.memmap_paddr < BOOT_START_INFO_GPA + BOOT_START_INFO_SIZE);
-	memcpy(e, ram + info.memmap_paddr, 3 * sizeof(e[0]));
+	memcpy(e, ram + info.memmap_paddr, 5 * sizeof(e[0]));
 	assert_int_equal(e[0].addr, 0);
 	assert_int_equal(e[0].type, 1);
 	assert_int_equal(e[1].type, 2);
-	assert_int_equal(e[2].addr, 0x100000);
-	assert_int_equal(e[2].addr + e[2].size, RAM_SIZE);
-	assert_int_equal(e[2].type, 1);
+	/* The ACPI tables are in an ACPI-typed range. */
+	assert_int_equal(e[2].addr, BOOT_ACPI_GPA);
+	assert_int_equal(e[2].size, BOOT_ACPI_SIZE);
+	assert_int_equal(e[2].type, 3);
+	assert_int_equal(e[3].type, 2);
+	assert_int_equal(e[4].addr, 0x100000);
+	assert_int_equal(e[4].addr + e[4].size, RAM_SIZE);
+	assert_int_equal(e[4].type, 1);
 	free(ram);
 }
 

@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "cpu_x86.h"
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_WP		(1ULL << 16)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
 
 #define CPUID_1_ECX_HYPERVISOR	(1U << 31)
 #define CPUID_1_EDX_HTT		(1U << 28)
@@ -197,37 +208,76 @@ static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
 	};
 }
 
-int cpu_set_pvh_entry(int vcpu_fd, uint64_t entry, uint64_t start_info,
-		      struct wisp_err *err)
+/*
+ * Load @regs into @vcpu_fd with flat boot segments (64-bit code when
+ * @long_mode) and @want's control registers, EFER and GDT.
+ */
+static int set_entry_state(int vcpu_fd, const struct kvm_regs *regs,
+			   const struct kvm_sregs *want, bool long_mode,
+			   struct wisp_err *err)
 {
-	struct kvm_regs regs = {
-		.rip = entry,
-		.rbx = start_info,
-		.rflags = 0x2,
-	};
 	struct kvm_sregs sregs;
 
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
 		goto fail;
-	sregs.cs = flat_segment(0x10, 0xb);	/* code, execute/read, accessed */
-	sregs.ds = flat_segment(0x18, 0x3);	/* data, read/write, accessed */
+	sregs.cs = flat_segment(CPU_BOOT_CS, 0xb);	/* code, execute/read, accessed */
+	if (long_mode) {
+		sregs.cs.l = 1;
+		sregs.cs.db = 0;
+	}
+	sregs.ds = flat_segment(CPU_BOOT_DS, 0x3);	/* data, read/write, accessed */
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.tr = (struct kvm_segment){
 		.limit = 0x67, .selector = 0x20, .type = 0xb, .present = 1,
 	};
-	sregs.gdt.base = sregs.gdt.limit = 0;
+	sregs.gdt = want->gdt;
 	sregs.idt.base = sregs.idt.limit = 0;
-	sregs.cr0 = 0x11;			/* PE | ET */
-	sregs.cr3 = 0;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
+	sregs.cr0 = want->cr0;
+	sregs.cr3 = want->cr3;
+	sregs.cr4 = want->cr4;
+	sregs.efer = want->efer;
 	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) ||
-	    ioctl(vcpu_fd, KVM_SET_REGS, &regs))
+	    ioctl(vcpu_fd, KVM_SET_REGS, regs))
 		goto fail;
 	return 0;
 fail:
 	return err_set(err, WISP_EXIT_UNAVAILABLE, errno,
 		       "cannot set the boot CPU's registers: %s", strerror(errno));
+}
+
+int cpu_set_pvh_entry(int vcpu_fd, uint64_t entry, uint64_t start_info,
+		      struct wisp_err *err)
+{
+	const struct kvm_regs regs = {
+		.rip = entry,
+		.rbx = start_info,
+		.rflags = 0x2,
+	};
+	const struct kvm_sregs want = {
+		.cr0 = CR0_PE | CR0_ET,
+	};
+
+	return set_entry_state(vcpu_fd, &regs, &want, false, err);
+}
+
+int cpu_set_linux64_entry(int vcpu_fd, uint64_t entry, uint64_t boot_params,
+			  uint64_t page_tables, uint64_t gdt,
+			  uint16_t gdt_limit, struct wisp_err *err)
+{
+	const struct kvm_regs regs = {
+		.rip = entry,
+		.rsi = boot_params,
+		.rflags = 0x2,
+	};
+	const struct kvm_sregs want = {
+		.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
+		.cr3 = page_tables,
+		.cr4 = CR4_PAE,
+		.efer = EFER_LME | EFER_LMA,
+		.gdt = { .base = gdt, .limit = gdt_limit },
+	};
+
+	return set_entry_state(vcpu_fd, &regs, &want, true, err);
 }
 
 void cpu_dump_registers(int vcpu_fd)

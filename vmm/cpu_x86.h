@@ -27,12 +27,26 @@ int cpu_init(int vcpu_fd, const struct kvm_cpuid2 *supported,
 	     unsigned int index, unsigned int n_cpus, int verbose,
 	     struct wisp_err *err);
 
+/* Boot code and data selectors (the Linux boot protocol's __BOOT_CS/DS). */
+#define CPU_BOOT_CS	0x10
+#define CPU_BOOT_DS	0x18
+
 /*
  * Put vCPU @vcpu_fd in the PVH entry state: 32-bit protected mode, paging
  * off, flat segments, EIP = @entry, EBX = @start_info.  Returns 0/-errno.
  */
 int cpu_set_pvh_entry(int vcpu_fd, uint64_t entry, uint64_t start_info,
 		      struct wisp_err *err);
+
+/*
+ * Put vCPU @vcpu_fd in the Linux 64-bit boot protocol's entry state: long
+ * mode with paging through the identity tables at @page_tables, the GDT
+ * at @gdt (@gdt_limit) holding CPU_BOOT_CS and CPU_BOOT_DS, interrupts
+ * off, RIP = @entry, RSI = @boot_params.  Returns 0/-errno.
+ */
+int cpu_set_linux64_entry(int vcpu_fd, uint64_t entry, uint64_t boot_params,
+			  uint64_t page_tables, uint64_t gdt,
+			  uint16_t gdt_limit, struct wisp_err *err);
 
 /* Print the registers of @vcpu_fd to stderr (for fatal exits). */
 void cpu_dump_registers(int vcpu_fd);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../firmware/le.h"
 #include "../firmware/pvh.h"
 #include "loader.h"
 
@@ -228,8 +229,127 @@ int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
 		memcpy(dst, image + ph[i].p_offset, ph[i].p_filesz);
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
+	memset(out, 0, sizeof(*out));
+	out->format = KERNEL_PVH;
 	out->entry = entry;
 	out->lowest = lowest;
 	out->highest = highest;
 	return 0;
+}
+
+#define SH_PROTOCOL_MIN		0x020c	/* 2.12: xloadflags, 64-bit entry */
+#define SH_PROTOCOL_2_12_END	0x268	/* the last field 2.12 defines ends here */
+#define SECTOR			512
+
+static bool is_bzimage(const uint8_t *image, size_t size)
+{
+	return size >= SH_HEADER + 4 &&
+	       le_get32(image + SH_HEADER) == SH_HEADER_MAGIC;
+}
+
+/*
+ * Where the protected-mode kernel goes: its preferred address when
+ * [pref, pref + reserve) is low RAM, else (relocatable kernels only) the
+ * lowest @align-aligned address from 1 MiB.  0: nowhere.
+ */
+static uint64_t place_bzimage(uint64_t pref, uint64_t align, bool relocatable,
+			      uint64_t reserve, uint64_t low_end)
+{
+	uint64_t addr;
+
+	if (pref >= LOADER_MIN_GPA && !(pref & (align - 1)) &&
+	    pref <= low_end && reserve <= low_end - pref)
+		return pref;
+	if (!relocatable)
+		return 0;
+	addr = (LOADER_MIN_GPA + align - 1) & ~(align - 1);
+	if (addr <= low_end && reserve <= low_end - addr)
+		return addr;
+	return 0;
+}
+
+int loader_load_bzimage(const uint8_t *image, size_t size,
+			struct guest_mem *mem, struct kernel_image *out,
+			struct wisp_err *err)
+{
+	uint64_t setup_size, kernel_size, reserve, align, pref, addr;
+	uint64_t low_end = guest_low_ram_size(mem);
+	unsigned int version, header_end, setup_sects;
+	bool relocatable;
+
+	if (!is_bzimage(image, size))
+		return bad_image(err, "not a bzImage (no 'HdrS' setup header)");
+	if (size < SH_PROTOCOL_2_12_END)
+		return bad_image(err, "truncated bzImage setup header (%zu bytes)",
+				 size);
+	if (le_get16(image + SH_BOOT_FLAG) != SH_BOOT_FLAG_MAGIC)
+		return bad_image(err, "bzImage boot flag is 0x%04x, not 0xaa55",
+				 le_get16(image + SH_BOOT_FLAG));
+	version = le_get16(image + SH_VERSION);
+	if (version < SH_PROTOCOL_MIN)
+		return bad_image(err, "bzImage boot protocol %u.%02u is too old: wisp needs 2.12 or newer (64-bit entry)",
+				 version >> 8, version & 0xff);
+	header_end = SH_JUMP + 2 + image[SH_JUMP + 1];
+	if (header_end < SH_PROTOCOL_2_12_END)
+		return bad_image(err, "bzImage setup header ends at 0x%x, before the fields of protocol %u.%02u",
+				 header_end, version >> 8, version & 0xff);
+	if (header_end > SH_END_MAX)
+		header_end = SH_END_MAX;	/* fields of later protocols */
+	if (!(le_get16(image + SH_XLOADFLAGS) & SH_XLF_KERNEL_64))
+		return bad_image(err, "bzImage has no 64-bit entry point (XLF_KERNEL_64 is not set)");
+	if (!(image[SH_LOADFLAGS] & SH_LOADED_HIGH))
+		return bad_image(err, "bzImage is not loaded high (an old zImage?)");
+
+	setup_sects = image[SH_SETUP_SECTS] ? image[SH_SETUP_SECTS] : 4;
+	setup_size = (uint64_t)(setup_sects + 1) * SECTOR;
+	if (setup_size < header_end || setup_size >= size)
+		return bad_image(err, "bzImage setup code (%llu bytes) does not leave a kernel in the file (%zu bytes)",
+				 (unsigned long long)setup_size, size);
+	kernel_size = size - setup_size;
+	if (kernel_size <= BZIMAGE_ENTRY64_OFFSET)
+		return bad_image(err, "bzImage kernel (%llu bytes) is too short for its 64-bit entry point",
+				 (unsigned long long)kernel_size);
+
+	align = le_get32(image + SH_KERNEL_ALIGNMENT);
+	relocatable = image[SH_RELOCATABLE];
+	if (align < 0x1000 || (align & (align - 1)))
+		return bad_image(err, "bzImage kernel_alignment 0x%llx is not a power of two from 4 KiB",
+				 (unsigned long long)align);
+	pref = le_get64(image + SH_PREF_ADDRESS);
+	reserve = le_get32(image + SH_INIT_SIZE);
+	if (reserve < kernel_size)
+		reserve = kernel_size;
+	reserve = (reserve + 0xfff) & ~0xfffULL;
+	addr = place_bzimage(pref, align, relocatable, reserve, low_end);
+	if (!addr)
+		return bad_image(err, "bzImage needs %llu MiB (init_size) from %s0x%llx, which guest RAM below 3 GiB (%llu MiB) does not have",
+				 (unsigned long long)(reserve + (1 << 20) - 1) >> 20,
+				 relocatable ? "1 MiB or " : "",
+				 (unsigned long long)pref,
+				 (unsigned long long)low_end >> 20);
+
+	/* Every check passed: copy the protected-mode kernel in. */
+	memcpy(guest_ptr(mem, addr, kernel_size), image + setup_size,
+	       kernel_size);
+	memset(out, 0, sizeof(*out));
+	out->format = KERNEL_BZIMAGE;
+	out->entry = addr + BZIMAGE_ENTRY64_OFFSET;
+	out->lowest = addr;
+	out->highest = addr + reserve;
+	out->initrd_end_max = (uint64_t)le_get32(image + SH_INITRD_ADDR_MAX) + 1;
+	out->cmdline_max = (uint64_t)le_get32(image + SH_CMDLINE_SIZE) + 1;
+	out->setup_header_len = header_end - SH_START;
+	memcpy(out->setup_header, image + SH_START, out->setup_header_len);
+	return 0;
+}
+
+int loader_load_kernel(const uint8_t *image, size_t size,
+		       struct guest_mem *mem, struct kernel_image *out,
+		       struct wisp_err *err)
+{
+	if (is_bzimage(image, size))
+		return loader_load_bzimage(image, size, mem, out, err);
+	if (size >= SELFMAG && !memcmp(image, ELFMAG, SELFMAG))
+		return loader_load_pvh(image, size, mem, out, err);
+	return bad_image(err, "neither a bzImage (no 'HdrS' setup header) nor an ELF kernel (no ELF magic)");
 }

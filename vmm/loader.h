@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../firmware/bootparams.h"
 #include "error.h"
 #include "memory.h"
 
@@ -16,10 +17,21 @@
 #define LOADER_MIN_GPA		0x100000ULL
 #define LOADER_MAX_SEGMENTS	64
 
+enum kernel_format {
+	KERNEL_PVH,		/* ELF with a PVH note: 32-bit entry, hvm_start_info */
+	KERNEL_BZIMAGE,		/* Linux boot protocol: 64-bit entry, boot_params */
+};
+
 struct kernel_image {
-	uint64_t entry;		/* 32-bit PVH entry point */
-	uint64_t lowest;	/* loaded guest-physical range [lowest, highest) */
-	uint64_t highest;
+	enum kernel_format format;
+	uint64_t entry;		/* PVH: 32-bit entry; bzImage: 64-bit entry */
+	uint64_t lowest;	/* reserved guest-physical range [lowest, highest): */
+	uint64_t highest;	/* loaded segments, or a bzImage's init_size */
+	uint64_t initrd_end_max;	/* an initrd ends at or below this (0: no limit) */
+	uint64_t cmdline_max;	/* longest command line with its NUL (0: no limit) */
+	/* bzImage: its setup header (from SH_START), copied into boot_params */
+	uint8_t setup_header[SH_END_MAX - SH_START];
+	size_t setup_header_len;
 };
 
 /*
@@ -39,5 +51,24 @@ int loader_read_file(const char *path, uint64_t max, const char *what,
  */
 int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
 		    struct kernel_image *out, struct wisp_err *err);
+
+/*
+ * Load a bzImage's protected-mode kernel into @mem, as the Linux boot
+ * protocol (2.12 or newer, with a 64-bit entry point) asks: at its
+ * preferred address, or the lowest suitably aligned one from 1 MiB when it
+ * is relocatable, with init_size bytes reserved from there.  Every header
+ * field is checked first; errors as for loader_load_pvh.
+ */
+int loader_load_bzimage(const uint8_t *image, size_t size,
+			struct guest_mem *mem, struct kernel_image *out,
+			struct wisp_err *err);
+
+/*
+ * Load @image as whichever it is: a bzImage ("HdrS" setup header) or an ELF
+ * PVH kernel.  Anything else is an error naming both formats.
+ */
+int loader_load_kernel(const uint8_t *image, size_t size,
+		       struct guest_mem *mem, struct kernel_image *out,
+		       struct wisp_err *err);
 
 #endif

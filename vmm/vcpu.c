@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpu_x86.h"
@@ -40,6 +42,13 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 	}
 	vcpu->run = run;
 	vcpu->run_size = kvm->vcpu_mmap_size;
+	if (vm->cfg->exit_stats) {
+		vcpu->timing = calloc(1, sizeof(*vcpu->timing));
+		if (!vcpu->timing)
+			return err_set(err, WISP_EXIT_OSERR, ENOMEM,
+				       "out of memory for vCPU %u's exit statistics",
+				       index);
+	}
 	vcpu->env = (struct exit_env){
 		.pio = &vm->pio,
 		.mmio = &vm->mmio,
@@ -59,21 +68,76 @@ static int vcpu_pin(struct vcpu *vcpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* Back-to-back clock reads that measure the cost of one. */
+#define CLOCK_SAMPLES	31
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * With --exit-stats: an exit of @kind began at @since; record the time from
+ * then to now (the next KVM_RUN or the stop decision).
+ */
+static void vcpu_time_exit(struct vcpu *vcpu, enum exit_kind kind,
+			   uint64_t since)
+{
+	exit_hist_add(&vcpu->timing->kind[kind], now_ns() - since);
+}
+
+/* With --exit-stats: what one clock read costs here (see exit_timing.h). */
+static void vcpu_time_clock(struct vcpu *vcpu)
+{
+	uint64_t prev = now_ns(), t;
+	int i;
+
+	for (i = 0; i < CLOCK_SAMPLES; i++) {
+		t = now_ns();
+		exit_hist_add(&vcpu->timing->clock, t - prev);
+		prev = t;
+	}
+}
+
 static void vcpu_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	struct exit_timing *timing = vcpu->timing;
+	enum exit_kind kind = EXIT_KIND_OTHER;
+	uint64_t exited = 0;
 	struct exit_stop stop;
+	bool pending = false;	/* an exit is being timed */
+	int ret;
 
+	if (timing)
+		vcpu_time_clock(vcpu);
 	while (!vm_stopping(vm)) {
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		if (pending)
+			vcpu_time_exit(vcpu, kind, exited);
+		ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		if (timing) {
+			/* KVM_RUN interrupted by a signal: KVM_EXIT_INTR. */
+			exited = now_ns();
+			kind = exit_kind_of(ret < 0 ? KVM_EXIT_INTR :
+					    vcpu->run->exit_reason);
+			pending = true;
+		}
+		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vm_fail(vm, WISP_EXIT_SOFTWARE, "vCPU %u: KVM_RUN: %s",
 				vcpu->index, strerror(errno));
-			return;
+			break;
 		}
 		if (!exit_dispatch(&vcpu->env, vcpu->run, vcpu->run_size, &stop))
 			continue;
+		if (pending) {
+			vcpu_time_exit(vcpu, kind, exited);
+			pending = false;
+		}
 		/* Failures say why at once, with the registers after it. */
 		if (stop.dump || vm->cfg->verbose)
 			fprintf(stderr, "wisp: vCPU %u: %s\n", vcpu->index,
@@ -81,8 +145,21 @@ static void vcpu_loop(struct vcpu *vcpu)
 		if (stop.dump)
 			cpu_dump_registers(vcpu->fd);
 		vm_request_stop(vm, stop.status);
-		return;
+		break;
 	}
+	if (pending)
+		vcpu_time_exit(vcpu, kind, exited);
+}
+
+/* One line per vCPU, written at once so that vCPUs' lines do not mix. */
+static void vcpu_print_timing(const struct vcpu *vcpu)
+{
+	char line[320];
+	int n;
+
+	n = exit_timing_format(vcpu->timing, vcpu->index, line, sizeof(line));
+	if (n > 0)
+		fputs(line, stderr);
 }
 
 static void *vcpu_thread(void *arg)
@@ -109,6 +186,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	vcpu_loop(vcpu);
+	if (vcpu->timing)
+		vcpu_print_timing(vcpu);
 	return NULL;
 }
 
@@ -146,6 +225,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	free(vcpu->timing);
+	vcpu->timing = NULL;
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }

@@ -3,6 +3,11 @@
  * One thread per vCPU, named vcpuN, optionally pinned to a host CPU before
  * its first KVM_RUN.  The thread only emulates registers (through
  * exit_dispatch) and never blocks on host I/O.
+ *
+ * With --exit-stats each thread times its own exit handling (see
+ * exit_timing.h) and prints one line to stderr when it ends:
+ *
+ *   wisp: vcpu0 exits: io 200110 (median 850 ns, p90 1210 ns), mmio 200004 (median 930 ns, p90 1300 ns), other 12 (median 420 ns, p90 610 ns); clock read 21 ns
  */
 #ifndef WISP_VCPU_H
 #define WISP_VCPU_H
@@ -12,6 +17,7 @@
 #include <sys/types.h>
 
 #include "exit.h"
+#include "exit_timing.h"
 #include "kvm.h"
 
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
@@ -31,6 +37,7 @@ struct vcpu {
 	pid_t tid;		/* set by the thread itself */
 	struct exit_stats stats;
 	struct exit_env env;
+	struct exit_timing *timing;	/* --exit-stats only, else NULL */
 };
 
 /*

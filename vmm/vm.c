@@ -22,9 +22,14 @@
 #include "../devices/serial.h"
 #include "../devices/testdev.h"
 #include "../firmware/acpi.h"
+#include "../firmware/longmode.h"
 #include "boot_x86.h"
+#include "cmdline.h"
 #include "cpu_x86.h"
 #include "vm.h"
+
+_Static_assert(CPU_BOOT_CS == LONGMODE_BOOT_CS && CPU_BOOT_DS == LONGMODE_BOOT_DS,
+	       "the boot GDT holds the selectors the vCPU starts with");
 
 /* Devices and firmware describe one platform; pin their shared numbers. */
 _Static_assert(ACPI_PM_PIO_BASE == ACPI_SLEEP_CONTROL_PORT, "ACPI PM port");
@@ -328,6 +333,7 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
+	char *cmdline = NULL;
 	uint64_t rsdp_gpa;
 	int ret;
 
@@ -335,7 +341,8 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 			       &kernel_size, err);
 	if (ret)
 		return ret;
-	ret = loader_load_pvh(kernel, kernel_size, &vm->mem, &vm->kernel, err);
+	ret = loader_load_kernel(kernel, kernel_size, &vm->mem, &vm->kernel,
+				 err);
 	if (ret) {
 		char what[300];
 
@@ -349,12 +356,32 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 		if (ret)
 			goto out;
 	}
+	cmdline = malloc(BOOT_CMDLINE_MAX);
+	if (!cmdline) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (cmdline_compose(cmdline, BOOT_CMDLINE_MAX,
+			    vm->cfg->no_default_cmdline ? NULL : CMDLINE_PLATFORM,
+			    vm->cfg->cmdline) < 0) {
+		ret = err_set(err, WISP_EXIT_DATAERR, E2BIG,
+			      "kernel command line too long (at most %llu bytes with wisp's own '%s')",
+			      BOOT_CMDLINE_MAX - 1, CMDLINE_PLATFORM);
+		goto out;
+	}
+	if (vm->cfg->verbose)
+		fprintf(stderr, "wisp: kernel command line: %s\n", cmdline);
 	ret = boot_acpi_prepare(&vm->mem, vm->cfg->cpus, &rsdp_gpa, err);
 	if (ret)
 		goto out;
-	ret = boot_pvh_prepare(&vm->mem, &vm->kernel, vm->cfg->cmdline, initrd,
-			       initrd_size, rsdp_gpa, err);
+	if (vm->kernel.format == KERNEL_BZIMAGE)
+		ret = boot_linux_prepare(&vm->mem, &vm->kernel, cmdline, initrd,
+					 initrd_size, rsdp_gpa, err);
+	else
+		ret = boot_pvh_prepare(&vm->mem, &vm->kernel, cmdline, initrd,
+				       initrd_size, rsdp_gpa, err);
 out:
+	free(cmdline);
 	free(initrd);
 	free(kernel);
 	return ret;
@@ -379,6 +406,11 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 		if (ret)
 			return ret;
 	}
+	if (vm->kernel.format == KERNEL_BZIMAGE)
+		return cpu_set_linux64_entry(vm->vcpus[0].fd, vm->kernel.entry,
+					     BOOT_PARAMS_GPA,
+					     BOOT_PAGE_TABLES_GPA, BOOT_GDT_GPA,
+					     LONGMODE_GDT_SIZE - 1, err);
 	return cpu_set_pvh_entry(vm->vcpus[0].fd, vm->kernel.entry,
 				 BOOT_START_INFO_GPA, err);
 }
