@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The ELF/PVH loader against the crafted corpus in vmm/testdata/elf
- * (written by tools/mkelfcorpus).  Run from the repository root.
+ * (written by tools/mkelfcorpus), and the bzImage loader against images
+ * crafted here.  Run from the repository root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../firmware/le.h"
 #include "loader.h"
 
 #define CORPUS		"vmm/testdata/elf/"
@@ -196,6 +198,277 @@ static void test_read_file_errors(void **state)
 	assert_non_null(strstr(err.msg, "does not fit in guest RAM"));
 }
 
+/* --- bzImage ------------------------------------------------------------ */
+
+#define BZ_SETUP_SECTS	3			/* setup: 4 sectors */
+#define BZ_SETUP_SIZE	((BZ_SETUP_SECTS + 1) * 512)
+#define BZ_KERNEL_SIZE	0x3000
+#define BZ_FILE_SIZE	(BZ_SETUP_SIZE + BZ_KERNEL_SIZE)
+#define BZ_PREF		0x1000000ULL		/* 16 MiB */
+#define BZ_INIT_SIZE	0x400000U		/* 4 MiB */
+#define BZ_ALIGN	0x200000U
+
+/* A minimal well-formed bzImage: protocol 2.15, relocatable, 64-bit. */
+static void make_bzimage(uint8_t *img)
+{
+	size_t i;
+
+	memset(img, 0, BZ_FILE_SIZE);
+	img[SH_SETUP_SECTS] = BZ_SETUP_SECTS;
+	le_put16(img + SH_BOOT_FLAG, SH_BOOT_FLAG_MAGIC);
+	img[SH_JUMP] = 0xeb;
+	img[SH_JUMP + 1] = 0x268 - 0x202;	/* header ends at 0x268 */
+	le_put32(img + SH_HEADER, SH_HEADER_MAGIC);
+	le_put16(img + SH_VERSION, 0x020f);
+	img[SH_LOADFLAGS] = SH_LOADED_HIGH;
+	le_put32(img + SH_INITRD_ADDR_MAX, 0x37ffffff);
+	le_put32(img + SH_KERNEL_ALIGNMENT, BZ_ALIGN);
+	img[SH_RELOCATABLE] = 1;
+	le_put16(img + SH_XLOADFLAGS, SH_XLF_KERNEL_64 | 0x2);
+	le_put32(img + SH_CMDLINE_SIZE, 2047);
+	le_put64(img + SH_PREF_ADDRESS, BZ_PREF);
+	le_put32(img + SH_INIT_SIZE, BZ_INIT_SIZE);
+	for (i = 0; i < BZ_KERNEL_SIZE; i++)
+		img[BZ_SETUP_SIZE + i] = (uint8_t)(i * 7 + 1);
+}
+
+static void expect_kernel_at(const struct fixture *f, uint64_t gpa)
+{
+	size_t i;
+
+	for (i = 0; i < BZ_KERNEL_SIZE; i++)
+		assert_int_equal(f->ram[gpa + i], (uint8_t)(i * 7 + 1));
+	assert_int_equal(f->ram[gpa - 1], 0xaa);
+	assert_int_equal(f->ram[gpa + BZ_KERNEL_SIZE], 0xaa);
+}
+
+static void test_bzimage_valid(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t img[BZ_FILE_SIZE];
+	struct wisp_err err = { 0 };
+	struct kernel_image k;
+
+	make_bzimage(img);
+	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+					     &err), 0);
+	assert_int_equal(k.format, KERNEL_BZIMAGE);
+	/* At the preferred address, entered 0x200 into the kernel. */
+	assert_int_equal(k.lowest, BZ_PREF);
+	assert_int_equal(k.entry, BZ_PREF + 0x200);
+	/* init_size, not the file size, is reserved. */
+	assert_int_equal(k.highest, BZ_PREF + BZ_INIT_SIZE);
+	assert_int_equal(k.initrd_end_max, 0x38000000);
+	assert_int_equal(k.cmdline_max, 2048);
+	/* The setup header travels to boot_params verbatim. */
+	assert_int_equal(k.setup_header_len, 0x268 - SH_START);
+	assert_memory_equal(k.setup_header, img + SH_START, 0x268 - SH_START);
+	expect_kernel_at(f, BZ_PREF);
+}
+
+static void test_bzimage_relocated(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t img[BZ_FILE_SIZE];
+	struct wisp_err err = { 0 };
+	struct kernel_image k;
+
+	/* The preferred address leaves no room for init_size: relocate. */
+	make_bzimage(img);
+	le_put64(img + SH_PREF_ADDRESS, RAM_SIZE - (2 << 20));
+	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+					     &err), 0);
+	assert_int_equal(k.lowest, BZ_ALIGN);	/* 1 MiB aligned up */
+	expect_kernel_at(f, BZ_ALIGN);
+
+	/* An init_size below the file's kernel reserves the kernel. */
+	memset(f->ram, 0xaa, RAM_SIZE);
+	make_bzimage(img);
+	le_put32(img + SH_INIT_SIZE, 0x100);
+	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+					     &err), 0);
+	assert_int_equal(k.highest - k.lowest, BZ_KERNEL_SIZE);
+
+	/* Setup sectors 0 means 4, as in the oldest boot loaders. */
+	memset(f->ram, 0xaa, RAM_SIZE);
+	make_bzimage(img);
+	img[SH_SETUP_SECTS] = 0;
+	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+					     &err), 0);
+	assert_int_equal(f->ram[BZ_PREF], img[5 * 512]);
+}
+
+struct bz_case {
+	const char *what;
+	void (*mutate)(uint8_t *img, size_t *size);
+	const char *message;
+};
+
+static void bz_no_magic(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_HEADER] = 'X';
+}
+
+static void bz_truncated(uint8_t *img, size_t *size)
+{
+	(void)img;
+	*size = 0x240;
+}
+
+static void bz_boot_flag(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put16(img + SH_BOOT_FLAG, 0x1234);
+}
+
+static void bz_old_protocol(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put16(img + SH_VERSION, 0x020b);
+}
+
+static void bz_short_header(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_JUMP + 1] = 0x30;
+}
+
+static void bz_no_64bit(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put16(img + SH_XLOADFLAGS, 0x2);
+}
+
+static void bz_not_high(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_LOADFLAGS] = 0;
+}
+
+static void bz_setup_too_big(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_SETUP_SECTS] = 40;	/* 41 sectors: more than the file */
+}
+
+static void bz_kernel_too_short(uint8_t *img, size_t *size)
+{
+	(void)img;
+	*size = BZ_SETUP_SIZE + 0x100;
+}
+
+static void bz_bad_alignment(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put32(img + SH_KERNEL_ALIGNMENT, 0x3000);
+}
+
+static void bz_zero_alignment(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put32(img + SH_KERNEL_ALIGNMENT, 0);
+}
+
+static void bz_init_size_too_big(uint8_t *img, size_t *size)
+{
+	(void)size;
+	le_put32(img + SH_INIT_SIZE, 0x8000000);	/* 128 MiB */
+}
+
+static void bz_fixed_below_1m(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_RELOCATABLE] = 0;
+	le_put64(img + SH_PREF_ADDRESS, 0x10000);
+}
+
+static void bz_fixed_beyond_ram(uint8_t *img, size_t *size)
+{
+	(void)size;
+	img[SH_RELOCATABLE] = 0;
+	le_put64(img + SH_PREF_ADDRESS, UINT64_MAX - 0xfff);
+}
+
+static const struct bz_case bz_cases[] = {
+	{ "no HdrS", bz_no_magic, "neither a bzImage" },
+	{ "truncated", bz_truncated, "truncated bzImage setup header" },
+	{ "boot flag", bz_boot_flag, "boot flag is 0x1234" },
+	{ "protocol 2.11", bz_old_protocol, "boot protocol 2.11 is too old" },
+	{ "short header", bz_short_header, "setup header ends at 0x232" },
+	{ "no 64-bit entry", bz_no_64bit, "no 64-bit entry point" },
+	{ "not loaded high", bz_not_high, "not loaded high" },
+	{ "setup beyond the file", bz_setup_too_big, "does not leave a kernel" },
+	{ "kernel too short", bz_kernel_too_short, "too short for its 64-bit entry" },
+	{ "alignment 0x3000", bz_bad_alignment, "not a power of two" },
+	{ "alignment 0", bz_zero_alignment, "not a power of two" },
+	{ "init_size beyond RAM", bz_init_size_too_big, "needs 128 MiB (init_size)" },
+	{ "fixed below 1 MiB", bz_fixed_below_1m, "does not have" },
+	{ "fixed beyond RAM", bz_fixed_beyond_ram, "does not have" },
+};
+
+static void test_bzimage_bad(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t img[BZ_FILE_SIZE];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(bz_cases) / sizeof(bz_cases[0]); i++) {
+		struct wisp_err err = { 0 };
+		struct kernel_image k;
+		size_t size = sizeof(img);
+
+		print_message("%s\n", bz_cases[i].what);
+		make_bzimage(img);
+		bz_cases[i].mutate(img, &size);
+		memset(f->ram, 0xaa, RAM_SIZE);
+		assert_int_equal(loader_load_kernel(img, size, &f->mem, &k, &err),
+				 -EINVAL);
+		assert_int_equal(err.status, WISP_EXIT_DATAERR);
+		if (!strstr(err.msg, bz_cases[i].message))
+			fail_msg("%s: message '%s' lacks '%s'", bz_cases[i].what,
+				 err.msg, bz_cases[i].message);
+		/* A refused image writes nothing into guest RAM. */
+		for (j = 0; j < RAM_SIZE; j += 0x1000)
+			assert_int_equal(f->ram[j], 0xaa);
+	}
+}
+
+static void test_load_kernel_dispatch(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t img[BZ_FILE_SIZE], *elf;
+	struct wisp_err err = { 0 };
+	struct kernel_image k;
+	size_t size;
+
+	make_bzimage(img);
+	assert_int_equal(loader_load_kernel(img, sizeof(img), &f->mem, &k, &err), 0);
+	assert_int_equal(k.format, KERNEL_BZIMAGE);
+
+	assert_int_equal(loader_read_file(CORPUS "valid.elf", f->mem.size,
+					  "kernel", &elf, &size, &err), 0);
+	assert_int_equal(loader_load_kernel(elf, size, &f->mem, &k, &err), 0);
+	assert_int_equal(k.format, KERNEL_PVH);
+	assert_int_equal(k.entry, 0x100010);
+	assert_int_equal(k.initrd_end_max, 0);	/* no limits of its own */
+	assert_int_equal(k.cmdline_max, 0);
+	free(elf);
+
+	/* Neither format: one message naming both. */
+	memset(img, 0x90, sizeof(img));
+	assert_int_equal(loader_load_kernel(img, sizeof(img), &f->mem, &k, &err),
+			 -EINVAL);
+	assert_int_equal(err.status, WISP_EXIT_DATAERR);
+	assert_non_null(strstr(err.msg, "neither a bzImage"));
+	assert_non_null(strstr(err.msg, "nor an ELF kernel"));
+	/* Asked for a bzImage directly, it says what is missing. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "not a bzImage (no 'HdrS'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +476,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test(test_segment_across_hole),
 		cmocka_unit_test(test_read_file_errors),
+		cmocka_unit_test_setup_teardown(test_bzimage_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bzimage_relocated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bzimage_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_kernel_dispatch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
