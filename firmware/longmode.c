@@ -20,7 +20,7 @@ int longmode_build_identity(uint8_t *buf, uint64_t gpa)
 	unsigned int i;
 
 	if (gpa & (LONGMODE_PAGE_SIZE - 1) ||
-	    gpa + LONGMODE_TABLES_SIZE > LONGMODE_IDENTITY_TOP)
+	    gpa > LONGMODE_IDENTITY_TOP - LONGMODE_TABLES_SIZE)
 		return -EINVAL;
 	memset(buf, 0, LONGMODE_TABLES_SIZE);
 	le_put64(buf, pdpt | PTE_PRESENT | PTE_WRITABLE);

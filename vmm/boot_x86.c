@@ -89,7 +89,7 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 			return ret;
 		params.cmdline_paddr = BOOT_CMDLINE_GPA;
 	}
-	if (initrd) {
+	if (initrd && initrd_size) {
 		ret = place_initrd(mem, kernel, initrd, initrd_size,
 				   &params.module_paddr, err);
 		if (ret)
@@ -131,7 +131,7 @@ int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 			return ret;
 		bp.cmdline_gpa = BOOT_CMDLINE_GPA;
 	}
-	if (initrd) {
+	if (initrd && initrd_size) {
 		ret = place_initrd(mem, kernel, initrd, initrd_size,
 				   &bp.initrd_gpa, err);
 		if (ret)

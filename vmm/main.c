@@ -3,8 +3,10 @@
  * wisp: a minimal KVM virtual machine monitor.  main() is the only place
  * that prints a fatal error and exits.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "error.h"
@@ -21,8 +23,8 @@ static const char exit_status_help[] =
 	"  64      bad usage          65  bad kernel, initrd or image\n"
 	"  66      input file missing 69  /dev/kvm missing or lacking a feature\n"
 	"  70      internal error     71  host resources (memory, hugepages, threads)\n"
-	"  80      guest reset        81  guest panic\n"
-	"  82      triple fault or KVM failure\n"
+	"  80      guest reset or reboot (unless --reboot=restart)\n"
+	"  81      guest panic        82  triple fault or KVM failure\n"
 	"  83      --timeout expired  84  stopped from outside (Ctrl-A x)\n"
 	"  128+N   stopped by signal N (SIGINT 130, SIGTERM 143)\n";
 
@@ -33,16 +35,25 @@ static void print_help(FILE *out)
 	fputs("\nother commands:\n  wisp --help | --version\n", out);
 	fputs("\nexamples:\n"
 	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"
-	      "  wisp run --mem 1G --cmdline 'quiet' --initrd initrd.img vmlinux\n"
+	      "  wisp run --mem 1G --cmdline 'quiet' --initrd initrd.img bzImage\n"
 	      "  wisp run --cpus 2 --pin 2,3 --hugepages --timeout 60 guest.elf\n\n",
 	      out);
 	fputs(exit_status_help, out);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int run(int argc, char **argv)
 {
 	struct wisp_err err = { 0 };
 	struct vm_config cfg;
+	uint64_t deadline_ns = 0;
 	struct vm vm;
 	int status;
 
@@ -58,16 +69,28 @@ static int run(int argc, char **argv)
 		puts("wisp " WISP_VERSION);
 		return 0;
 	}
-	if (vm_create(&vm, &cfg, &err)) {
+	if (cfg.timeout_sec)
+		deadline_ns = monotonic_ns() + cfg.timeout_sec * 1000000000ULL;
+	/*
+	 * A guest reset ends the VM; with --reboot=restart a new one boots
+	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
+	 * old guest survives).
+	 */
+	for (;;) {
+		if (vm_create(&vm, &cfg, deadline_ns, &err)) {
+			vm_destroy(&vm);
+			fprintf(stderr, "wisp: %s\n", err.msg);
+			return err.status;
+		}
+		status = vm_run(&vm);
 		vm_destroy(&vm);
-		fprintf(stderr, "wisp: %s\n", err.msg);
-		return err.status;
+		if (vm.err.status)
+			fprintf(stderr, "wisp: %s\n", vm.err.msg);
+		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART)
+			return status;
+		if (cfg.verbose)
+			fprintf(stderr, "wisp: guest reset: booting again (--reboot=restart)\n");
 	}
-	status = vm_run(&vm);
-	vm_destroy(&vm);
-	if (vm.err.status)
-		fprintf(stderr, "wisp: %s\n", vm.err.msg);
-	return status;
 }
 
 int main(int argc, char **argv)

@@ -219,16 +219,19 @@ static int setup_stop_event(struct vm *vm, struct wisp_err *err)
 
 static int setup_timeout(struct vm *vm, struct wisp_err *err)
 {
-	struct itimerspec its = { .it_value.tv_sec = vm->cfg->timeout_sec };
+	struct itimerspec its = {
+		.it_value.tv_sec = vm->deadline_ns / 1000000000ULL,
+		.it_value.tv_nsec = vm->deadline_ns % 1000000000ULL,
+	};
 
-	if (!vm->cfg->timeout_sec)
+	if (!vm->deadline_ns)
 		return 0;
 	vm->timer_src = (struct ev_source){
 		.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
 		.cb = on_timeout, .data = vm,
 	};
 	if (vm->timer_src.fd < 0 ||
-	    timerfd_settime(vm->timer_src.fd, 0, &its, NULL) ||
+	    timerfd_settime(vm->timer_src.fd, TFD_TIMER_ABSTIME, &its, NULL) ||
 	    evloop_add(&vm->loop, &vm->timer_src, EPOLLIN))
 		return err_set(err, WISP_EXIT_OSERR, errno, "timerfd: %s",
 			       strerror(errno));
@@ -415,12 +418,14 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 				 BOOT_START_INFO_GPA, err);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct wisp_err *err)
+int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
+	      struct wisp_err *err)
 {
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
+	vm->deadline_ns = deadline_ns;
 	vm->stop_status = -1;
 	vm->loop.epoll_fd = -1;
 	vm->stop_src.fd = vm->signal_src.fd = vm->timer_src.fd = -1;

@@ -49,16 +49,20 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
 
+	uint64_t deadline_ns;		/* --timeout, CLOCK_MONOTONIC; 0: none */
 	int stop_status;		/* atomic; -1 while running */
 	pthread_mutex_t err_lock;
 	struct wisp_err err;		/* first failure while running */
 };
 
 /*
- * Build the VM described by @cfg, ready to run.  On failure returns
+ * Build the VM described by @cfg, ready to run; --timeout ends it at
+ * @deadline_ns (CLOCK_MONOTONIC, 0: never), so that a VM booted again
+ * after a reset keeps the first boot's deadline.  On failure returns
  * -errno with @err set; call vm_destroy() either way.
  */
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct wisp_err *err);
+int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
+	      struct wisp_err *err);
 
 /*
  * Start the vCPUs and serve events until the VM stops; then stop and join
