@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "acpi.h"
+#include "le.h"
 
 #define BUF_GPA		0xe0000ULL
 #define BUF_SIZE	0x10000
@@ -48,16 +49,6 @@
 #define FADT_SLEEP_STATUS_REG	256
 #define FADT_HYPERVISOR_VENDOR	268
 #define FADT_LENGTH		276
-
-static uint64_t le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static uint8_t sum(const uint8_t *p, size_t len)
 {
@@ -102,7 +93,7 @@ static const uint8_t *table(const struct built *b, uint64_t gpa,
 			    const char *sig)
 {
 	const uint8_t *t = at(b, gpa, HDR_SIZE);
-	uint32_t len = le(t + HDR_LENGTH, 4);
+	uint32_t len = le_get(t + HDR_LENGTH, 4);
 
 	assert_memory_equal(t, sig, 4);
 	assert_true(len >= HDR_SIZE);
@@ -111,10 +102,10 @@ static const uint8_t *table(const struct built *b, uint64_t gpa,
 	assert_int_equal(gpa % 8, 0);
 	assert_memory_equal(t + 10, ACPI_OEM_ID, 6);
 	assert_memory_equal(t + 16, ACPI_OEM_TABLE_ID, 8);
-	assert_int_equal(le(t + 24, 4), ACPI_OEM_REVISION);
+	assert_int_equal(le_get(t + 24, 4), ACPI_OEM_REVISION);
 	if (strcmp(sig, "DSDT")) {
 		assert_memory_equal(t + 28, "WISP", 4);
-		assert_int_equal(le(t + 32, 4), ACPI_CREATOR_REVISION);
+		assert_int_equal(le_get(t + 32, 4), ACPI_CREATOR_REVISION);
 	}
 	return t;
 }
@@ -144,12 +135,12 @@ static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
 	assert_int_equal(sum(b->rsdp, RSDP_SIZE), 0);
 
 	/* XSDT: each pointer reaches a table; the FADT's reaches the DSDT. */
-	b->xsdt = table(b, le(b->rsdp + 24, 8), "XSDT");
+	b->xsdt = table(b, le_get(b->rsdp + 24, 8), "XSDT");
 	x = b->xsdt;
-	xlen = le(x + HDR_LENGTH, 4);
+	xlen = le_get(x + HDR_LENGTH, 4);
 	assert_int_equal((xlen - HDR_SIZE) % 8, 0);
 	for (i = HDR_SIZE; i < xlen; i += 8) {
-		uint64_t p = le(x + i, 8);
+		uint64_t p = le_get(x + i, 8);
 		const uint8_t *t = at(b, p, HDR_SIZE);
 
 		if (!memcmp(t, "FACP", 4)) {
@@ -165,7 +156,7 @@ static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
 	}
 	assert_non_null(b->fadt);
 	assert_non_null(b->madt);
-	b->dsdt = table(b, le(b->fadt + FADT_X_DSDT, 8), "DSDT");
+	b->dsdt = table(b, le_get(b->fadt + FADT_X_DSDT, 8), "DSDT");
 }
 
 static void build(struct built *b, unsigned int n_cpus)
@@ -187,8 +178,8 @@ static void test_rsdp(void **state)
 	build(&b, 1);
 	assert_memory_equal(b.rsdp + 9, ACPI_OEM_ID, 6);
 	assert_int_equal(b.rsdp[15], 2);			/* revision */
-	assert_int_equal(le(b.rsdp + 16, 4), 0);		/* no RSDT */
-	assert_int_equal(le(b.rsdp + 20, 4), RSDP_SIZE);	/* length */
+	assert_int_equal(le_get(b.rsdp + 16, 4), 0);		/* no RSDT */
+	assert_int_equal(le_get(b.rsdp + 20, 4), RSDP_SIZE);	/* length */
 	assert_true(all_bytes(b.rsdp + 33, 3, 0));		/* reserved */
 	assert_int_equal(b.rsdp - b.buf, 0);
 	unbuild(&b);
@@ -200,17 +191,17 @@ static void test_xsdt_and_headers(void **state)
 
 	(void)state;
 	build(&b, 2);
-	assert_int_equal(le(b.xsdt + HDR_LENGTH, 4), HDR_SIZE + 2 * 8);
+	assert_int_equal(le_get(b.xsdt + HDR_LENGTH, 4), HDR_SIZE + 2 * 8);
 	assert_int_equal(b.xsdt[HDR_REVISION], 1);
 	assert_int_equal(b.fadt[HDR_REVISION], 6);
 	assert_int_equal(b.madt[HDR_REVISION], 5);
 	assert_int_equal(b.dsdt[HDR_REVISION], 2);	/* 64-bit integers */
 	/* The tables do not overlap and follow the RSDP in order. */
 	assert_true(b.xsdt >= b.rsdp + RSDP_SIZE);
-	assert_true(b.fadt >= b.xsdt + le(b.xsdt + HDR_LENGTH, 4));
-	assert_true(b.madt >= b.fadt + le(b.fadt + HDR_LENGTH, 4));
-	assert_true(b.dsdt >= b.madt + le(b.madt + HDR_LENGTH, 4));
-	assert_int_equal(b.dsdt + le(b.dsdt + HDR_LENGTH, 4) - b.buf, b.used);
+	assert_true(b.fadt >= b.xsdt + le_get(b.xsdt + HDR_LENGTH, 4));
+	assert_true(b.madt >= b.fadt + le_get(b.fadt + HDR_LENGTH, 4));
+	assert_true(b.dsdt >= b.madt + le_get(b.madt + HDR_LENGTH, 4));
+	assert_int_equal(b.dsdt + le_get(b.dsdt + HDR_LENGTH, 4) - b.buf, b.used);
 	unbuild(&b);
 }
 
@@ -221,7 +212,7 @@ static void expect_gas_io8(const uint8_t *g, uint64_t port)
 	assert_int_equal(g[1], 8);		/* bit width */
 	assert_int_equal(g[2], 0);		/* bit offset */
 	assert_int_equal(g[3], 1);		/* byte access */
-	assert_int_equal(le(g + 4, 8), port);
+	assert_int_equal(le_get(g + 4, 8), port);
 }
 
 static void test_fadt(void **state)
@@ -232,24 +223,24 @@ static void test_fadt(void **state)
 	(void)state;
 	build(&b, 1);
 	f = b.fadt;
-	assert_int_equal(le(f + HDR_LENGTH, 4), FADT_LENGTH);
+	assert_int_equal(le_get(f + HDR_LENGTH, 4), FADT_LENGTH);
 	assert_int_equal(f[HDR_REVISION], 6);
 	assert_int_equal(f[FADT_MINOR_VERSION], 3);
 	/* WBINVD, PWR_BUTTON, SLP_BUTTON, RESET_REG_SUP, HW_REDUCED_ACPI. */
-	assert_int_equal(le(f + FADT_FLAGS, 4),
+	assert_int_equal(le_get(f + FADT_FLAGS, 4),
 			 1U << 0 | 1U << 4 | 1U << 5 | 1U << 10 | 1U << 20);
 	/* VGA not present, CMOS RTC not present; MSI allowed, no 8042. */
-	assert_int_equal(le(f + FADT_IAPC_BOOT_ARCH, 2), 1U << 2 | 1U << 5);
-	assert_int_equal(le(f + FADT_ARM_BOOT_ARCH, 2), 0);
+	assert_int_equal(le_get(f + FADT_IAPC_BOOT_ARCH, 2), 1U << 2 | 1U << 5);
+	assert_int_equal(le_get(f + FADT_ARM_BOOT_ARCH, 2), 0);
 	/* The DSDT only through X_DSDT; no FACS. */
-	assert_int_equal(le(f + FADT_DSDT, 4), 0);
-	assert_int_equal(le(f + FADT_X_DSDT, 8), BUF_GPA + (b.dsdt - b.buf));
-	assert_int_equal(le(f + FADT_FIRMWARE_CTRL, 4), 0);
-	assert_int_equal(le(f + FADT_X_FIRMWARE_CTRL, 8), 0);
+	assert_int_equal(le_get(f + FADT_DSDT, 4), 0);
+	assert_int_equal(le_get(f + FADT_X_DSDT, 8), BUF_GPA + (b.dsdt - b.buf));
+	assert_int_equal(le_get(f + FADT_FIRMWARE_CTRL, 4), 0);
+	assert_int_equal(le_get(f + FADT_X_FIRMWARE_CTRL, 8), 0);
 	/* Hardware-reduced: no SCI, SMI, PM1/PM2/PM timer/GPE blocks. */
 	assert_int_equal(f[FADT_PM_PROFILE], 0);
-	assert_int_equal(le(f + FADT_SCI_INT, 2), 0);
-	assert_int_equal(le(f + FADT_SMI_CMD, 4), 0);
+	assert_int_equal(le_get(f + FADT_SCI_INT, 2), 0);
+	assert_int_equal(le_get(f + FADT_SMI_CMD, 4), 0);
 	assert_true(all_bytes(f + FADT_PM1A_EVT_BLK,
 			      FADT_IAPC_BOOT_ARCH - FADT_PM1A_EVT_BLK, 0));
 	assert_true(all_bytes(f + FADT_X_PM1A_EVT_BLK,
@@ -270,14 +261,14 @@ static void test_fadt(void **state)
 /* Walk the MADT's entries; check each kind and count them. */
 static void check_madt(const uint8_t *m, unsigned int n_cpus)
 {
-	uint32_t len = le(m + HDR_LENGTH, 4);
+	uint32_t len = le_get(m + HDR_LENGTH, 4);
 	unsigned int seen[256] = { 0 };
 	unsigned int lapics = 0, ioapics = 0, isos = 0, nmis = 0;
 	const uint8_t *e = m + 44;
 	unsigned int i;
 
-	assert_int_equal(le(m + 36, 4), 0xfee00000);	/* LAPIC address */
-	assert_int_equal(le(m + 40, 4), 1);		/* PCAT_COMPAT */
+	assert_int_equal(le_get(m + 36, 4), 0xfee00000);	/* LAPIC address */
+	assert_int_equal(le_get(m + 40, 4), 1);		/* PCAT_COMPAT */
 	assert_int_equal(len, 44 + 8 * n_cpus + 12 + 10 + 6);
 	while (e < m + len) {
 		assert_true(e + 2 <= m + len);
@@ -286,7 +277,7 @@ static void check_madt(const uint8_t *m, unsigned int n_cpus)
 		case 0:		/* Processor Local APIC */
 			assert_int_equal(e[1], 8);
 			assert_int_equal(e[2], e[3]);	/* UID = APIC ID */
-			assert_int_equal(le(e + 4, 4), 1);	/* enabled */
+			assert_int_equal(le_get(e + 4, 4), 1);	/* enabled */
 			if (!lapics)
 				assert_int_equal(e[3], 0);	/* BSP first */
 			seen[e[3]]++;
@@ -296,22 +287,22 @@ static void check_madt(const uint8_t *m, unsigned int n_cpus)
 			assert_int_equal(e[1], 12);
 			assert_int_equal(e[2], 0);		/* ID */
 			assert_int_equal(e[3], 0);
-			assert_int_equal(le(e + 4, 4), 0xfec00000);
-			assert_int_equal(le(e + 8, 4), 0);	/* GSI base */
+			assert_int_equal(le_get(e + 4, 4), 0xfec00000);
+			assert_int_equal(le_get(e + 8, 4), 0);	/* GSI base */
 			ioapics++;
 			break;
 		case 2:		/* Interrupt Source Override */
 			assert_int_equal(e[1], 10);
 			assert_int_equal(e[2], 0);		/* ISA */
 			assert_int_equal(e[3], 0);		/* IRQ 0 */
-			assert_int_equal(le(e + 4, 4), 2);	/* GSI 2 */
-			assert_int_equal(le(e + 8, 2), 0x5);	/* edge, high */
+			assert_int_equal(le_get(e + 4, 4), 2);	/* GSI 2 */
+			assert_int_equal(le_get(e + 8, 2), 0x5);	/* edge, high */
 			isos++;
 			break;
 		case 4:		/* Local APIC NMI */
 			assert_int_equal(e[1], 6);
 			assert_int_equal(e[2], 0xff);		/* all CPUs */
-			assert_int_equal(le(e + 3, 2), 0x5);	/* edge, high */
+			assert_int_equal(le_get(e + 3, 2), 0x5);	/* edge, high */
 			assert_int_equal(e[5], 1);		/* LINT1 */
 			nmis++;
 			break;
@@ -386,7 +377,7 @@ static void test_dsdt_matches_platform(void **state)
 	(void)state;
 	build(&b, 1);
 	d = b.dsdt;
-	len = le(d + HDR_LENGTH, 4);
+	len = le_get(d + HDR_LENGTH, 4);
 	assert_non_null(find(d, len, com1_io, sizeof(com1_io)));
 	assert_non_null(find(d, len, com1_irq, sizeof(com1_irq)));
 	assert_non_null(find(d, len, pnp0501, sizeof(pnp0501)));
@@ -501,7 +492,7 @@ static void test_high_address(void **state)
 	(void)state;
 	build_at(&b, gpa, 2);
 	assert_int_equal(b.rsdp_gpa, gpa);
-	assert_int_equal(le(b.fadt + FADT_X_DSDT, 8), gpa + (b.dsdt - b.buf));
+	assert_int_equal(le_get(b.fadt + FADT_X_DSDT, 8), gpa + (b.dsdt - b.buf));
 	check_madt(b.madt, 2);
 	unbuild(&b);
 }
@@ -599,7 +590,7 @@ static void disassemble(const char *dir, const char *name, const uint8_t *t)
 	char path[512], cmd[128], log[64];
 
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
-	write_file(path, t, le(t + HDR_LENGTH, 4));
+	write_file(path, t, le_get(t + HDR_LENGTH, 4));
 	snprintf(cmd, sizeof(cmd), "iasl -vs -d %s.dat", name);
 	snprintf(log, sizeof(log), "%s.log", name);
 	run(dir, cmd, log);
@@ -631,9 +622,9 @@ static void recompile_rsdp(const char *dir, const uint8_t *r)
 		 "Extended Checksum : 0\n"
 		 "Reserved : 0\n",
 		 (const char *)r + 9, r[15],
-		 (unsigned long long)le(r + 16, 4),
-		 (unsigned long long)le(r + 20, 4),
-		 (unsigned long long)le(r + 24, 8));
+		 (unsigned long long)le_get(r + 16, 4),
+		 (unsigned long long)le_get(r + 20, 4),
+		 (unsigned long long)le_get(r + 24, 8));
 	snprintf(path, sizeof(path), "%s/rsdp.asl", dir);
 	write_file(path, src, strlen(src));
 	run(dir, "iasl -vs rsdp.asl", "rsdp.log");
@@ -706,9 +697,9 @@ static void test_acpica_runs_power_paths(void **state)
 	assert_non_null(mkdtemp(dir));
 	build(&b, 2);
 	snprintf(path, sizeof(path), "%s/facp.dat", dir);
-	write_file(path, b.fadt, le(b.fadt + HDR_LENGTH, 4));
+	write_file(path, b.fadt, le_get(b.fadt + HDR_LENGTH, 4));
 	snprintf(path, sizeof(path), "%s/dsdt.dat", dir);
-	write_file(path, b.dsdt, le(b.dsdt + HDR_LENGTH, 4));
+	write_file(path, b.dsdt, le_get(b.dsdt + HDR_LENGTH, 4));
 	unbuild(&b);
 
 	out = acpiexec(dir, "sleep 5");

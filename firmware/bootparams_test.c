@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "bootparams.h"
+#include "le.h"
 #include "memmap.h"
 
 /* zero-page.rst */
@@ -82,20 +83,12 @@ static const struct field loader_fields[] = {
 
 static uint64_t get(const uint8_t *page, unsigned int off, unsigned int len)
 {
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)page[off + i] << (8 * i);
-	return v;
+	return le_get(page + off, len);
 }
 
 static void put(uint8_t *page, unsigned int off, unsigned int len, uint64_t v)
 {
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		page[off + i] = (uint8_t)(v >> (8 * i));
+	le_put(page + off, len, v);
 }
 
 static int is_loader_field(unsigned int off)

@@ -41,4 +41,23 @@ static inline uint64_t le_get64(const uint8_t *p)
 	return le_get32(p) | (uint64_t)le_get32(p + 4) << 32;
 }
 
+/* The @len-byte (1 to 8) little-endian value at @p. */
+static inline uint64_t le_get(const uint8_t *p, unsigned int len)
+{
+	uint64_t v = 0;
+
+	while (len--)
+		v = v << 8 | p[len];
+	return v;
+}
+
+/* Store the low @len bytes (1 to 8) of @v at @p, little-endian. */
+static inline void le_put(uint8_t *p, unsigned int len, uint64_t v)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "le.h"
 #include "memmap.h"
 #include "pvh.h"
 
@@ -46,16 +47,6 @@ _Static_assert(offsetof(struct hvm_modlist_entry, cmdline_paddr) == 16, "");
 #define BUF_SIZE	4096
 #define FILL		0xa7
 
-static uint64_t le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static const struct memmap_entry two_gib_map[] = {
 	{ 0, 0x9fc00, MEMMAP_RAM },
 	{ 0x9fc00, 0x60400, MEMMAP_RESERVED },
@@ -73,10 +64,10 @@ static void expect_memmap(const uint8_t *buf, size_t at,
 	for (i = 0; i < n; i++) {
 		const uint8_t *e = buf + at + i * MM_SIZE;
 
-		assert_int_equal(le(e, 8), map[i].addr);
-		assert_int_equal(le(e + 8, 8), map[i].size);
-		assert_int_equal(le(e + 16, 4), map[i].type);
-		assert_int_equal(le(e + 20, 4), 0);
+		assert_int_equal(le_get(e, 8), map[i].addr);
+		assert_int_equal(le_get(e + 8, 8), map[i].size);
+		assert_int_equal(le_get(e + 16, 4), map[i].type);
+		assert_int_equal(le_get(e + 20, 4), 0);
 	}
 }
 
@@ -95,16 +86,16 @@ static void test_header_without_initrd(void **state)
 	memset(buf, FILL, sizeof(buf));
 	used = pvh_build_start_info(buf, sizeof(buf), BUF_PADDR, &p);
 	assert_int_equal(used, SI_SIZE + MAP_N * MM_SIZE);
-	assert_int_equal(le(buf + SI_MAGIC, 4), 0x336ec578);
-	assert_int_equal(le(buf + SI_VERSION, 4), 1);
-	assert_int_equal(le(buf + SI_FLAGS, 4), 0);
-	assert_int_equal(le(buf + SI_NR_MODULES, 4), 0);
-	assert_int_equal(le(buf + SI_MODLIST_PADDR, 8), 0);
-	assert_int_equal(le(buf + SI_CMDLINE_PADDR, 8), 0x20000);
-	assert_int_equal(le(buf + SI_RSDP_PADDR, 8), 0xe0000);
-	assert_int_equal(le(buf + SI_MEMMAP_PADDR, 8), BUF_PADDR + SI_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), MAP_N);
-	assert_int_equal(le(buf + SI_RESERVED, 4), 0);
+	assert_int_equal(le_get(buf + SI_MAGIC, 4), 0x336ec578);
+	assert_int_equal(le_get(buf + SI_VERSION, 4), 1);
+	assert_int_equal(le_get(buf + SI_FLAGS, 4), 0);
+	assert_int_equal(le_get(buf + SI_NR_MODULES, 4), 0);
+	assert_int_equal(le_get(buf + SI_MODLIST_PADDR, 8), 0);
+	assert_int_equal(le_get(buf + SI_CMDLINE_PADDR, 8), 0x20000);
+	assert_int_equal(le_get(buf + SI_RSDP_PADDR, 8), 0xe0000);
+	assert_int_equal(le_get(buf + SI_MEMMAP_PADDR, 8), BUF_PADDR + SI_SIZE);
+	assert_int_equal(le_get(buf + SI_MEMMAP_ENTRIES, 4), MAP_N);
+	assert_int_equal(le_get(buf + SI_RESERVED, 4), 0);
 	expect_memmap(buf, SI_SIZE, two_gib_map, MAP_N);
 }
 
@@ -125,18 +116,18 @@ static void test_header_with_initrd(void **state)
 	memset(buf, FILL, sizeof(buf));
 	used = pvh_build_start_info(buf, sizeof(buf), BUF_PADDR, &p);
 	assert_int_equal(used, SI_SIZE + MOD_SIZE + MAP_N * MM_SIZE);
-	assert_int_equal(le(buf + SI_MAGIC, 4), PVH_START_MAGIC);
-	assert_int_equal(le(buf + SI_VERSION, 4), PVH_START_VERSION);
-	assert_int_equal(le(buf + SI_NR_MODULES, 4), 1);
-	assert_int_equal(le(buf + SI_MODLIST_PADDR, 8), BUF_PADDR + SI_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_PADDR, 8),
+	assert_int_equal(le_get(buf + SI_MAGIC, 4), PVH_START_MAGIC);
+	assert_int_equal(le_get(buf + SI_VERSION, 4), PVH_START_VERSION);
+	assert_int_equal(le_get(buf + SI_NR_MODULES, 4), 1);
+	assert_int_equal(le_get(buf + SI_MODLIST_PADDR, 8), BUF_PADDR + SI_SIZE);
+	assert_int_equal(le_get(buf + SI_MEMMAP_PADDR, 8),
 			 BUF_PADDR + SI_SIZE + MOD_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), MAP_N);
+	assert_int_equal(le_get(buf + SI_MEMMAP_ENTRIES, 4), MAP_N);
 	/* The module entry: the initrd, no command line. */
-	assert_int_equal(le(buf + SI_SIZE, 8), 0x7f000000);
-	assert_int_equal(le(buf + SI_SIZE + 8, 8), 0x123456);
-	assert_int_equal(le(buf + SI_SIZE + 16, 8), 0);
-	assert_int_equal(le(buf + SI_SIZE + 24, 8), 0);
+	assert_int_equal(le_get(buf + SI_SIZE, 8), 0x7f000000);
+	assert_int_equal(le_get(buf + SI_SIZE + 8, 8), 0x123456);
+	assert_int_equal(le_get(buf + SI_SIZE + 16, 8), 0);
+	assert_int_equal(le_get(buf + SI_SIZE + 24, 8), 0);
 	expect_memmap(buf, SI_SIZE + MOD_SIZE, two_gib_map, MAP_N);
 }
 
@@ -152,11 +143,11 @@ static void test_module_needs_a_size(void **state)
 	(void)state;
 	assert_int_equal(pvh_build_start_info(buf, sizeof(buf), 0, &p),
 			 SI_SIZE + MM_SIZE);
-	assert_int_equal(le(buf + SI_NR_MODULES, 4), 0);
-	assert_int_equal(le(buf + SI_MODLIST_PADDR, 8), 0);
-	assert_int_equal(le(buf + SI_CMDLINE_PADDR, 8), 0);
-	assert_int_equal(le(buf + SI_RSDP_PADDR, 8), 0);
-	assert_int_equal(le(buf + SI_MEMMAP_PADDR, 8), SI_SIZE);
+	assert_int_equal(le_get(buf + SI_NR_MODULES, 4), 0);
+	assert_int_equal(le_get(buf + SI_MODLIST_PADDR, 8), 0);
+	assert_int_equal(le_get(buf + SI_CMDLINE_PADDR, 8), 0);
+	assert_int_equal(le_get(buf + SI_RSDP_PADDR, 8), 0);
+	assert_int_equal(le_get(buf + SI_MEMMAP_PADDR, 8), SI_SIZE);
 	expect_memmap(buf, SI_SIZE, two_gib_map, 1);
 }
 
@@ -192,16 +183,16 @@ static void test_with_built_memmap(void **state)
 	p.memmap_entries = n;
 	assert_int_equal(pvh_build_start_info(buf, sizeof(buf), 0x7000, &p),
 			 SI_SIZE + 6 * MM_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_PADDR, 8), 0x7000 + SI_SIZE);
-	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), 6);
+	assert_int_equal(le_get(buf + SI_MEMMAP_PADDR, 8), 0x7000 + SI_SIZE);
+	assert_int_equal(le_get(buf + SI_MEMMAP_ENTRIES, 4), 6);
 	expect_memmap(buf, SI_SIZE, map, 6);
 	/* The ACPI tables' window, and the high RAM entry, spelled out. */
-	assert_int_equal(le(buf + SI_SIZE + 2 * MM_SIZE, 8), 0xe0000);
-	assert_int_equal(le(buf + SI_SIZE + 2 * MM_SIZE + 16, 4), 3);
-	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE, 8), 0x100000000ULL);
-	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE + 8, 8),
+	assert_int_equal(le_get(buf + SI_SIZE + 2 * MM_SIZE, 8), 0xe0000);
+	assert_int_equal(le_get(buf + SI_SIZE + 2 * MM_SIZE + 16, 4), 3);
+	assert_int_equal(le_get(buf + SI_SIZE + 5 * MM_SIZE, 8), 0x100000000ULL);
+	assert_int_equal(le_get(buf + SI_SIZE + 5 * MM_SIZE + 8, 8),
 			 0x40000000ULL);
-	assert_int_equal(le(buf + SI_SIZE + 5 * MM_SIZE + 16, 4), 1);
+	assert_int_equal(le_get(buf + SI_SIZE + 5 * MM_SIZE + 16, 4), 1);
 }
 
 static void test_enospc(void **state)
@@ -250,8 +241,8 @@ static void test_empty_memmap(void **state)
 	(void)state;
 	assert_int_equal(pvh_build_start_info(buf, sizeof(buf), BUF_PADDR, &p),
 			 SI_SIZE);
-	assert_int_equal(le(buf + SI_MAGIC, 4), PVH_START_MAGIC);
-	assert_int_equal(le(buf + SI_MEMMAP_ENTRIES, 4), 0);
+	assert_int_equal(le_get(buf + SI_MAGIC, 4), PVH_START_MAGIC);
+	assert_int_equal(le_get(buf + SI_MEMMAP_ENTRIES, 4), 0);
 }
 
 int main(void)

@@ -59,17 +59,44 @@ static int place_cmdline(struct guest_mem *mem, const struct kernel_image *kerne
 	return 0;
 }
 
-static int build_memmap(struct guest_mem *mem, struct memmap_entry *map,
+/* What both boot protocols hand over: command line, initrd, memory map. */
+struct boot_common {
+	uint64_t cmdline_gpa;		/* 0: none */
+	uint64_t initrd_gpa;
+	uint64_t initrd_size;		/* 0: none */
+	struct memmap_entry map[MEMMAP_MAX];
+	size_t map_entries;
+};
+
+static int place_common(struct guest_mem *mem, const struct kernel_image *kernel,
+			const char *cmdline, const uint8_t *initrd,
+			size_t initrd_size, struct boot_common *out,
 			struct wisp_err *err)
 {
-	int n = memmap_build(map, MEMMAP_MAX, guest_low_ram_size(mem),
-			     GUEST_HIGH_RAM_START,
-			     mem->n_regions > 1 ? mem->regions[1].size : 0);
+	int n, ret;
 
+	memset(out, 0, sizeof(*out));
+	if (cmdline) {
+		ret = place_cmdline(mem, kernel, cmdline, err);
+		if (ret)
+			return ret;
+		out->cmdline_gpa = BOOT_CMDLINE_GPA;
+	}
+	if (initrd && initrd_size) {
+		ret = place_initrd(mem, kernel, initrd, initrd_size,
+				   &out->initrd_gpa, err);
+		if (ret)
+			return ret;
+		out->initrd_size = initrd_size;
+	}
+	n = memmap_build(out->map, MEMMAP_MAX, guest_low_ram_size(mem),
+			 GUEST_HIGH_RAM_START,
+			 mem->n_regions > 1 ? mem->regions[1].size : 0);
 	if (n < 0)
 		return err_set(err, WISP_EXIT_SOFTWARE, -n, "memory map: %s",
 			       strerror(-n));
-	return n;
+	out->map_entries = n;
+	return 0;
 }
 
 int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
@@ -77,30 +104,23 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 		     size_t initrd_size, uint64_t rsdp_gpa,
 		     struct wisp_err *err)
 {
-	struct memmap_entry map[MEMMAP_MAX];
-	struct pvh_params params = { .rsdp_paddr = rsdp_gpa };
+	struct boot_common c;
+	struct pvh_params params;
 	uint8_t *page;
-	int n, ret;
 	long used;
+	int ret;
 
-	if (cmdline) {
-		ret = place_cmdline(mem, kernel, cmdline, err);
-		if (ret)
-			return ret;
-		params.cmdline_paddr = BOOT_CMDLINE_GPA;
-	}
-	if (initrd && initrd_size) {
-		ret = place_initrd(mem, kernel, initrd, initrd_size,
-				   &params.module_paddr, err);
-		if (ret)
-			return ret;
-		params.module_size = initrd_size;
-	}
-	n = build_memmap(mem, map, err);
-	if (n < 0)
-		return n;
-	params.memmap = map;
-	params.memmap_entries = n;
+	ret = place_common(mem, kernel, cmdline, initrd, initrd_size, &c, err);
+	if (ret)
+		return ret;
+	params = (struct pvh_params){
+		.cmdline_paddr = c.cmdline_gpa,
+		.module_paddr = c.initrd_gpa,
+		.module_size = c.initrd_size,
+		.rsdp_paddr = rsdp_gpa,
+		.memmap = c.map,
+		.memmap_entries = c.map_entries,
+	};
 	page = guest_ptr(mem, BOOT_START_INFO_GPA, BOOT_START_INFO_SIZE);
 	used = pvh_build_start_info(page, BOOT_START_INFO_SIZE,
 				    BOOT_START_INFO_GPA, &params);
@@ -115,33 +135,24 @@ int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 		       size_t initrd_size, uint64_t rsdp_gpa,
 		       struct wisp_err *err)
 {
-	struct memmap_entry map[MEMMAP_MAX];
-	struct bootparams_config bp = {
+	struct boot_common c;
+	struct bootparams_config bp;
+	int ret;
+
+	ret = place_common(mem, kernel, cmdline, initrd, initrd_size, &c, err);
+	if (ret)
+		return ret;
+	bp = (struct bootparams_config){
 		.setup_header = kernel->setup_header,
 		.setup_header_len = kernel->setup_header_len,
 		.kernel_gpa = kernel->lowest,
+		.cmdline_gpa = c.cmdline_gpa,
+		.initrd_gpa = c.initrd_gpa,
+		.initrd_size = c.initrd_size,
 		.rsdp_gpa = rsdp_gpa,
-		.memmap = map,
+		.memmap = c.map,
+		.memmap_entries = c.map_entries,
 	};
-	int n, ret;
-
-	if (cmdline) {
-		ret = place_cmdline(mem, kernel, cmdline, err);
-		if (ret)
-			return ret;
-		bp.cmdline_gpa = BOOT_CMDLINE_GPA;
-	}
-	if (initrd && initrd_size) {
-		ret = place_initrd(mem, kernel, initrd, initrd_size,
-				   &bp.initrd_gpa, err);
-		if (ret)
-			return ret;
-		bp.initrd_size = initrd_size;
-	}
-	n = build_memmap(mem, map, err);
-	if (n < 0)
-		return n;
-	bp.memmap_entries = n;
 	ret = bootparams_build(guest_ptr(mem, BOOT_PARAMS_GPA, BOOTPARAMS_SIZE),
 			       &bp);
 	if (ret)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../firmware/bootparams.h"
+#include "../firmware/le.h"
 #include "../firmware/longmode.h"
 #include "../firmware/pvh.h"
 #include "boot_x86.h"
@@ -177,35 +178,17 @@ static const unsigned int loader_fields[][2] = {
 	{ SH_CMD_LINE_PTR, 4 }, { SH_SETUP_DATA, 8 },
 };
 
-static void put_le(uint8_t *p, unsigned int len, uint64_t v)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int len)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* boot_params field at @off, as the guest reads it. */
 static uint64_t bp(const struct guest_mem *m, unsigned int off,
 		   unsigned int len)
 {
-	return get_le((const uint8_t *)guest_ptr(m, BOOT_PARAMS_GPA,
+	return le_get((const uint8_t *)guest_ptr(m, BOOT_PARAMS_GPA,
 						 BOOTPARAMS_SIZE) + off, len);
 }
 
 static uint64_t ram64(const struct guest_mem *m, uint64_t gpa)
 {
-	return get_le(guest_ptr(m, gpa, 8), 8);
+	return le_get(guest_ptr(m, gpa, 8), 8);
 }
 
 static int is_loader_field(unsigned int off)
@@ -236,18 +219,18 @@ static void bz_kernel(struct kernel_image *k)
 	k->setup_header_len = BZ_HDR_LEN;
 	for (off = SH_START; off < SH_START + BZ_HDR_LEN; off++)
 		*HDR(k, off) = (uint8_t)(0x40 + 3 * off);
-	put_le(HDR(k, SH_SETUP_SECTS), 1, 0x1b);
-	put_le(HDR(k, SH_BOOT_FLAG), 2, SH_BOOT_FLAG_MAGIC);
-	put_le(HDR(k, SH_JUMP), 2, 0x66eb);
-	put_le(HDR(k, SH_HEADER), 4, SH_HEADER_MAGIC);
-	put_le(HDR(k, SH_VERSION), 2, 0x020f);
-	put_le(HDR(k, SH_LOADFLAGS), 1, SH_LOADED_HIGH);
-	put_le(HDR(k, SH_INITRD_ADDR_MAX), 4, 0x7fffffff);
-	put_le(HDR(k, SH_XLOADFLAGS), 2, SH_XLF_KERNEL_64);
-	put_le(HDR(k, SH_CMDLINE_SIZE), 4, 2047);
-	put_le(HDR(k, SH_INIT_SIZE), 4, BZ_HIGHEST - BZ_LOWEST);
+	le_put(HDR(k, SH_SETUP_SECTS), 1, 0x1b);
+	le_put(HDR(k, SH_BOOT_FLAG), 2, SH_BOOT_FLAG_MAGIC);
+	le_put(HDR(k, SH_JUMP), 2, 0x66eb);
+	le_put(HDR(k, SH_HEADER), 4, SH_HEADER_MAGIC);
+	le_put(HDR(k, SH_VERSION), 2, 0x020f);
+	le_put(HDR(k, SH_LOADFLAGS), 1, SH_LOADED_HIGH);
+	le_put(HDR(k, SH_INITRD_ADDR_MAX), 4, 0x7fffffff);
+	le_put(HDR(k, SH_XLOADFLAGS), 2, SH_XLF_KERNEL_64);
+	le_put(HDR(k, SH_CMDLINE_SIZE), 4, 2047);
+	le_put(HDR(k, SH_INIT_SIZE), 4, BZ_HIGHEST - BZ_LOWEST);
 	for (i = 0; i < sizeof(loader_fields) / sizeof(loader_fields[0]); i++)
-		put_le(HDR(k, loader_fields[i][0]), loader_fields[i][1], 0);
+		le_put(HDR(k, loader_fields[i][0]), loader_fields[i][1], 0);
 }
 
 static void fill(struct guest_mem *m, uint64_t gpa, uint64_t len)

@@ -68,6 +68,9 @@ static int vcpu_pin(struct vcpu *vcpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* vCPU thread stacks: ample, and below 2 MiB (see vcpu_start()). */
+#define VCPU_STACK_SIZE	(1u << 20)
+
 /* Back-to-back clock reads that measure the cost of one. */
 #define CLOCK_SAMPLES	31
 
@@ -193,9 +196,23 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu, struct wisp_err *err)
 {
+	pthread_attr_t attr;
 	int ret;
 
-	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	/*
+	 * glibc's default stack is 8 MiB; where transparent hugepages are
+	 * "always" (Debian's default) the first touch of it can fault in a
+	 * whole 2 MiB page: 2 MiB of resident memory per vCPU for a few KiB
+	 * of stack.  No 2 MiB page fits in a smaller mapping.
+	 */
+	ret = pthread_attr_init(&attr);
+	if (!ret) {
+		ret = pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
+		if (!ret)
+			ret = pthread_create(&vcpu->thread, &attr, vcpu_thread,
+					     vcpu);
+		pthread_attr_destroy(&attr);
+	}
 	if (ret)
 		return err_set(err, WISP_EXIT_OSERR, ret,
 			       "cannot start vCPU %u's thread: %s", vcpu->index,
