@@ -2,7 +2,10 @@
 /* The guest RAM layout and the checked translator, at every edge. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -102,6 +105,41 @@ static void test_real_mapping(void **state)
 	assert_null(guest_ptr(&m, 0, 1));
 }
 
+/* Is [start, end) exactly one mapping in /proc/self/maps? */
+static bool mapped_exactly(uintptr_t start, uintptr_t end)
+{
+	char want[64], line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "%lx-%lx ", (unsigned long)start,
+		 (unsigned long)end);
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, want, strlen(want));
+	fclose(f);
+	return found;
+}
+
+static void test_mapping_2m_aligned(void **state)
+{
+	static const uint64_t sizes[] = { 16 * MiB, 17 * MiB, 64 * MiB + 4096 };
+	struct wisp_err err = { 0 };
+	struct guest_mem m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_int_equal(guest_mem_map(&m, sizes[i], false, &err), 0);
+		/* KVM and THP need host and guest addresses congruent mod 2 MiB. */
+		assert_int_equal((uintptr_t)m.base & (2 * MiB - 1), 0);
+		/* The slack around it is given back: one mapping, no more. */
+		assert_true(mapped_exactly((uintptr_t)m.base,
+					   (uintptr_t)m.base + sizes[i]));
+		guest_mem_unmap(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_split_layout),
 		cmocka_unit_test(test_exactly_3g),
 		cmocka_unit_test(test_real_mapping),
+		cmocka_unit_test(test_mapping_2m_aligned),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);
