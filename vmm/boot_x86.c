@@ -22,10 +22,10 @@ _Static_assert(BOOT_ACPI_GPA == MEMMAP_ACPI_START &&
  * aligned, above the kernel's reserved range.
  */
 static int place_initrd(struct guest_mem *mem, const struct kernel_image *kernel,
-			const uint8_t *initrd, size_t size, uint64_t *gpa,
+			const struct image_file *initrd, uint64_t *gpa,
 			struct wisp_err *err)
 {
-	uint64_t end = guest_low_ram_size(mem);
+	uint64_t end = guest_low_ram_size(mem), size = initrd->size;
 	uint64_t floor = (kernel->highest + PAGE_MASK) & ~PAGE_MASK;
 	uint64_t addr;
 
@@ -33,13 +33,13 @@ static int place_initrd(struct guest_mem *mem, const struct kernel_image *kernel
 		end = kernel->initrd_end_max;
 	if (size > end || ((end - size) & ~PAGE_MASK) < floor)
 		return err_set(err, WISP_EXIT_DATAERR, EFBIG,
-			       "initrd (%zu bytes) does not fit in guest RAM between the kernel (ending at 0x%llx) and 0x%llx",
-			       size, (unsigned long long)kernel->highest,
+			       "initrd (%llu bytes) does not fit in guest RAM between the kernel (ending at 0x%llx) and 0x%llx",
+			       (unsigned long long)size,
+			       (unsigned long long)kernel->highest,
 			       (unsigned long long)end);
 	addr = (end - size) & ~PAGE_MASK;
-	memcpy(guest_ptr(mem, addr, size), initrd, size);
 	*gpa = addr;
-	return 0;
+	return image_read(initrd, 0, guest_ptr(mem, addr, size), size, err);
 }
 
 /* Copy the command line in, if the kernel takes one that long. */
@@ -69,8 +69,8 @@ struct boot_common {
 };
 
 static int place_common(struct guest_mem *mem, const struct kernel_image *kernel,
-			const char *cmdline, const uint8_t *initrd,
-			size_t initrd_size, struct boot_common *out,
+			const char *cmdline, const struct image_file *initrd,
+			struct boot_common *out,
 			struct wisp_err *err)
 {
 	int n, ret;
@@ -82,12 +82,11 @@ static int place_common(struct guest_mem *mem, const struct kernel_image *kernel
 			return ret;
 		out->cmdline_gpa = BOOT_CMDLINE_GPA;
 	}
-	if (initrd && initrd_size) {
-		ret = place_initrd(mem, kernel, initrd, initrd_size,
-				   &out->initrd_gpa, err);
+	if (initrd && initrd->size) {
+		ret = place_initrd(mem, kernel, initrd, &out->initrd_gpa, err);
 		if (ret)
 			return ret;
-		out->initrd_size = initrd_size;
+		out->initrd_size = initrd->size;
 	}
 	n = memmap_build(out->map, MEMMAP_MAX, guest_low_ram_size(mem),
 			 GUEST_HIGH_RAM_START,
@@ -100,8 +99,8 @@ static int place_common(struct guest_mem *mem, const struct kernel_image *kernel
 }
 
 int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
-		     const char *cmdline, const uint8_t *initrd,
-		     size_t initrd_size, uint64_t rsdp_gpa,
+		     const char *cmdline, const struct image_file *initrd,
+		     uint64_t rsdp_gpa,
 		     struct wisp_err *err)
 {
 	struct boot_common c;
@@ -110,7 +109,7 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 	long used;
 	int ret;
 
-	ret = place_common(mem, kernel, cmdline, initrd, initrd_size, &c, err);
+	ret = place_common(mem, kernel, cmdline, initrd, &c, err);
 	if (ret)
 		return ret;
 	params = (struct pvh_params){
@@ -131,15 +130,15 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 }
 
 int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
-		       const char *cmdline, const uint8_t *initrd,
-		       size_t initrd_size, uint64_t rsdp_gpa,
+		       const char *cmdline, const struct image_file *initrd,
+		       uint64_t rsdp_gpa,
 		       struct wisp_err *err)
 {
 	struct boot_common c;
 	struct bootparams_config bp;
 	int ret;
 
-	ret = place_common(mem, kernel, cmdline, initrd, initrd_size, &c, err);
+	ret = place_common(mem, kernel, cmdline, initrd, &c, err);
 	if (ret)
 		return ret;
 	bp = (struct bootparams_config){

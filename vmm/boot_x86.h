@@ -37,14 +37,15 @@
 
 /*
  * Write the PVH boot data for @kernel (already loaded) into @mem: the
- * command line @cmdline (may be NULL), @initrd (may be NULL) and the start
+ * command line @cmdline (may be NULL), @initrd (may be NULL; read straight
+ * into guest RAM) and the start
  * info pointing at the ACPI RSDP @rsdp_gpa (0: none).  Errors
  * (WISP_EXIT_DATAERR): command line too long, initrd not fitting between
- * the kernel and the hole.  Pure: no KVM.
+ * the kernel and the hole; a failed initrd read as image_read.  No KVM.
  */
 int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
-		     const char *cmdline, const uint8_t *initrd,
-		     size_t initrd_size, uint64_t rsdp_gpa,
+		     const char *cmdline, const struct image_file *initrd,
+		     uint64_t rsdp_gpa,
 		     struct wisp_err *err);
 
 /*
@@ -55,8 +56,8 @@ int boot_pvh_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
  * line longer than the kernel's cmdline_size.  Pure: no KVM.
  */
 int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
-		       const char *cmdline, const uint8_t *initrd,
-		       size_t initrd_size, uint64_t rsdp_gpa,
+		       const char *cmdline, const struct image_file *initrd,
+		       uint64_t rsdp_gpa,
 		       struct wisp_err *err);
 
 /*

@@ -19,6 +19,8 @@
 #include "../firmware/pvh.h"
 #include "boot_x86.h"
 
+#define MEM(bytes, len)	(&IMAGE_IN_MEMORY(bytes, len))
+
 #define RAM_SIZE	(64ULL << 20)
 #define MiB		(1ULL << 20)
 #define GiB		(1ULL << 30)
@@ -46,7 +48,7 @@ static void test_start_info(void **state)
 	memset(initrd, 0x7e, sizeof(initrd));
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	assert_int_equal(boot_pvh_prepare(&m, &kernel, "console=ttyS0 x=1",
-					  initrd, sizeof(initrd), 0, &err), 0);
+					  MEM(initrd, sizeof(initrd)), 0, &err), 0);
 	read_info(&m, &info);
 	assert_int_equal(info.magic, PVH_START_MAGIC);
 	assert_int_equal(info.version, 1);
@@ -88,7 +90,7 @@ static void test_no_cmdline_no_initrd(void **state)
 
 	(void)state;
 	guest_mem_layout(&m, ram, RAM_SIZE);
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, 0, &err), 0);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, &err), 0);
 	read_info(&m, &info);
 	assert_int_equal(info.cmdline_paddr, 0);
 	assert_int_equal(info.nr_modules, 0);
@@ -109,25 +111,25 @@ static void test_errors(void **state)
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	memset(cmdline, 'a', big);
 	cmdline[big] = 0;
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, 0, &err),
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, &err),
 			 -E2BIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "command line too long"));
 	/* One byte shorter fits. */
 	cmdline[big - 1] = 0;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, 0, &err), 0);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, cmdline, NULL, 0, &err), 0);
 
 	/* An initrd that would overlap the kernel is refused. */
 	initrd = calloc(1, RAM_SIZE - 0x180000 + 1);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, initrd,
-					  RAM_SIZE - 0x180000 + 1, 0, &err), -EFBIG);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL,
+					  MEM(initrd, RAM_SIZE - 0x180000 + 1), 0, &err), -EFBIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "initrd"));
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, initrd,
-					  RAM_SIZE - 0x180000, 0, &err), 0);
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL,
+					  MEM(initrd, RAM_SIZE - 0x180000), 0, &err), 0);
 	free(initrd);
 	free(cmdline);
 	free(ram);
@@ -146,7 +148,7 @@ static void test_acpi(void **state)
 	assert_int_equal(boot_acpi_prepare(&m, 4, &rsdp, &err), 0);
 	assert_int_equal(rsdp, BOOT_ACPI_GPA);
 	assert_memory_equal(ram + rsdp, "RSD PTR ", 8);
-	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, 0, rsdp,
+	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, rsdp,
 					  &err), 0);
 	read_info(&m, &info);
 	assert_int_equal(info.rsdp_paddr, BOOT_ACPI_GPA);
@@ -280,8 +282,8 @@ static void test_linux_boot_params(void **state)
 	fill(&m, BOOT_PARAMS_GPA, BOOTPARAMS_SIZE);
 	fill(&m, BOOT_GDT_GPA, LONGMODE_GDT_SIZE);
 	fill(&m, BOOT_PAGE_TABLES_GPA, LONGMODE_TABLES_SIZE);
-	assert_int_equal(boot_linux_prepare(&m, &k, CMDLINE, initrd,
-					    sizeof(initrd), rsdp, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, CMDLINE,
+					    MEM(initrd, sizeof(initrd)), rsdp, &err), 0);
 	assert_int_equal(err.status, 0);
 
 	assert_string_equal((char *)ram + BOOT_CMDLINE_GPA, CMDLINE);
@@ -353,7 +355,7 @@ static void test_linux_no_cmdline_no_initrd(void **state)
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	fill(&m, BOOT_CMDLINE_GPA, BOOT_CMDLINE_MAX);
 	fill(&m, BOOT_PARAMS_GPA, BOOTPARAMS_SIZE);
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, &err), 0);
 	assert_int_equal(bp(&m, SH_CMD_LINE_PTR, 4), 0);
 	assert_int_equal(bp(&m, BP_EXT_CMD_LINE_PTR, 4), 0);
 	assert_int_equal(bp(&m, SH_RAMDISK_IMAGE, 4), 0);
@@ -386,28 +388,28 @@ static void test_linux_initrd_limit(void **state)
 
 	/* initrd_addr_max 0x2fffeff: the highest page start that fits. */
 	k.initrd_end_max = 0x2ffff00;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, initrd,
-					    sizeof(initrd), 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(initrd, sizeof(initrd)), 0, &err), 0);
 	assert_int_equal(bp_initrd(&m, initrd, sizeof(initrd)), 0x2ffe000);
 	assert_true(0x2ffe000 + sizeof(initrd) <= k.initrd_end_max);
 	assert_true(0x2fff000 + sizeof(initrd) > k.initrd_end_max);
 
 	/* A page multiple ends exactly at a page-aligned limit. */
 	k.initrd_end_max = 0x3000000;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, page3,
-					    sizeof(page3), 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(page3, sizeof(page3)), 0, &err), 0);
 	assert_int_equal(bp_initrd(&m, page3, sizeof(page3)),
 			 0x3000000 - sizeof(page3));
 
 	/* A limit above RAM, or none: the top of RAM. */
 	k.initrd_end_max = 8 * GiB;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, initrd,
-					    sizeof(initrd), 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(initrd, sizeof(initrd)), 0, &err), 0);
 	assert_int_equal(bp_initrd(&m, initrd, sizeof(initrd)),
 			 RAM_SIZE - 0x2000);
 	k.initrd_end_max = 0;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, page3,
-					    sizeof(page3), 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(page3, sizeof(page3)), 0, &err), 0);
 	assert_int_equal(bp_initrd(&m, page3, sizeof(page3)),
 			 RAM_SIZE - sizeof(page3));
 	assert_int_equal(err.status, 0);
@@ -420,7 +422,7 @@ static void expect_initrd_refused(struct guest_mem *m,
 {
 	struct wisp_err err = { 0 };
 
-	assert_int_equal(boot_linux_prepare(m, k, NULL, initrd, size, 0, &err),
+	assert_int_equal(boot_linux_prepare(m, k, NULL, MEM(initrd, size), 0, &err),
 			 -EFBIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "initrd"));
@@ -441,15 +443,15 @@ static void test_linux_initrd_does_not_fit(void **state)
 	k.initrd_end_max = 0x3000000;
 
 	/* Exactly the room between the kernel and the limit. */
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, initrd,
-					    0x3000000 - BZ_HIGHEST, 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(initrd, 0x3000000 - BZ_HIGHEST), 0, &err), 0);
 	assert_int_equal(bp(&m, SH_RAMDISK_IMAGE, 4), BZ_HIGHEST);
 	expect_initrd_refused(&m, &k, initrd, 0x3000000 - BZ_HIGHEST + 1);
 
 	/* The kernel's end rounds up to a page. */
 	k.highest = BZ_HIGHEST + 1;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, initrd,
-					    0x3000000 - BZ_HIGHEST - 0x1000,
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL,
+					    MEM(initrd, 0x3000000 - BZ_HIGHEST - 0x1000),
 					    0, &err), 0);
 	assert_int_equal(bp(&m, SH_RAMDISK_IMAGE, 4), BZ_HIGHEST + 0x1000);
 	expect_initrd_refused(&m, &k, initrd,
@@ -488,13 +490,13 @@ static void expect_cmdline(struct guest_mem *m, const struct kernel_image *k,
 	struct wisp_err err = { 0 };
 
 	if (ok) {
-		assert_int_equal(boot_linux_prepare(m, k, s, NULL, 0, 0, &err), 0);
+		assert_int_equal(boot_linux_prepare(m, k, s, NULL, 0, &err), 0);
 		assert_int_equal(err.status, 0);
 		assert_int_equal(strlen(guest_ptr(m, BOOT_CMDLINE_GPA, len + 1)),
 				 len);
 		assert_int_equal(bp(m, SH_CMD_LINE_PTR, 4), BOOT_CMDLINE_GPA);
 	} else {
-		assert_int_equal(boot_linux_prepare(m, k, s, NULL, 0, 0, &err),
+		assert_int_equal(boot_linux_prepare(m, k, s, NULL, 0, &err),
 				 -E2BIG);
 		assert_int_equal(err.status, WISP_EXIT_DATAERR);
 		assert_non_null(strstr(err.msg, "too long"));
@@ -517,7 +519,7 @@ static void test_linux_cmdline_max(void **state)
 	expect_cmdline(&m, &k, 2047, 1);
 	expect_cmdline(&m, &k, 2048, 0);
 	s = make_cmdline(2048);
-	assert_int_equal(boot_linux_prepare(&m, &k, s, NULL, 0, 0, &err), -E2BIG);
+	assert_int_equal(boot_linux_prepare(&m, &k, s, NULL, 0, &err), -E2BIG);
 	assert_non_null(strstr(err.msg, "2047"));
 	free(s);
 
@@ -549,8 +551,8 @@ static void test_linux_high_ram(void **state)
 	memset(initrd, 0x5c, sizeof(initrd));
 	assert_int_equal(guest_mem_map(&m, 5 * GiB, false, &err), 0);
 	k.initrd_end_max = 0xffffffffULL + 1;
-	assert_int_equal(boot_linux_prepare(&m, &k, CMDLINE, initrd,
-					    sizeof(initrd), 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, CMDLINE,
+					    MEM(initrd, sizeof(initrd)), 0, &err), 0);
 	/* The initrd stays below the hole, not at the top of all RAM. */
 	assert_int_equal(bp_initrd(&m, initrd, sizeof(initrd)),
 			 3 * GiB - 0x2000);
@@ -574,13 +576,13 @@ static void test_linux_header_too_long(void **state)
 	bz_kernel(&k);
 	guest_mem_layout(&m, ram, RAM_SIZE);
 	k.setup_header_len = SH_END_MAX - SH_START + 1;
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, 0, &err),
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, &err),
 			 -EINVAL);
 	assert_int_equal(err.status, WISP_EXIT_SOFTWARE);
 	assert_non_null(strstr(err.msg, "boot_params"));
 	k.setup_header_len = SH_END_MAX - SH_START;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, 0, &err), 0);
+	assert_int_equal(boot_linux_prepare(&m, &k, NULL, NULL, 0, &err), 0);
 	free(ram);
 }
 

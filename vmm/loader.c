@@ -13,12 +13,10 @@
 
 #define bad_image(err, ...) err_set(err, WISP_EXIT_DATAERR, EINVAL, __VA_ARGS__)
 
-int loader_read_file(const char *path, uint64_t max, const char *what,
-		     uint8_t **buf, size_t *size, struct wisp_err *err)
+int image_open(const char *path, uint64_t max, const char *what,
+	       struct image_file *f, struct wisp_err *err)
 {
 	struct stat st;
-	size_t done = 0;
-	uint8_t *data;
 	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -42,38 +40,55 @@ int loader_read_file(const char *path, uint64_t max, const char *what,
 			      what, path, (long long)st.st_size);
 		goto out_close;
 	}
-	data = malloc(st.st_size);
-	if (!data) {
-		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory reading %s",
-			      what);
-		goto out_close;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + done, st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = err_set(err, WISP_EXIT_NOINPUT, n ? errno : EIO,
-				      "cannot read %s '%s': %s", what, path,
-				      n ? strerror(errno) : "file shrank while reading");
-			free(data);
-			goto out_close;
-		}
-		done += n;
-	}
-	*buf = data;
-	*size = done;
-	ret = 0;
+	*f = (struct image_file){
+		.what = what, .path = path, .fd = fd, .size = st.st_size,
+	};
+	return 0;
 out_close:
 	close(fd);
 	return ret;
 }
 
-/* Is [off, off + len) inside a buffer of @size bytes?  Overflow safe. */
-static bool in_file(uint64_t off, uint64_t len, size_t size)
+void image_close(struct image_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Is [off, off + len) inside an image of @size bytes?  Overflow safe. */
+static bool in_file(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
+}
+
+int image_read(const struct image_file *f, uint64_t off, void *dst,
+	       uint64_t len, struct wisp_err *err)
+{
+	uint8_t *out = dst;
+
+	if (!in_file(off, len, f->size))
+		return bad_image(err, "%s '%s': bytes [%llu, +%llu) lie beyond its end",
+				 f->what, f->path, (unsigned long long)off,
+				 (unsigned long long)len);
+	if (f->fd < 0) {
+		memcpy(dst, f->data + off, len);
+		return 0;
+	}
+	while (len) {
+		ssize_t n = pread(f->fd, out, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(err, WISP_EXIT_NOINPUT, n ? errno : EIO,
+				       "cannot read %s '%s': %s", f->what, f->path,
+				       n ? strerror(errno) : "file shrank while reading");
+		out += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
 }
 
 /* Find the PVH entry in the notes of one PT_NOTE segment. */
@@ -108,14 +123,21 @@ static int find_pvh_note(const uint8_t *notes, uint64_t len, uint64_t *entry)
 	return 0;
 }
 
-static int check_header(const uint8_t *image, size_t size, Elf64_Ehdr *eh,
+/* Read and check the ELF header of @f. */
+static int check_header(const struct image_file *f, Elf64_Ehdr *eh,
 			struct wisp_err *err)
 {
-	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
+	uint64_t size = f->size;
+	int ret;
+
+	ret = image_read(f, 0, eh, size < sizeof(*eh) ? size : sizeof(*eh), err);
+	if (ret)
+		return ret;
+	if (size < SELFMAG || memcmp(eh->e_ident, ELFMAG, SELFMAG))
 		return bad_image(err, "not an ELF file (no ELF magic)");
 	if (size < sizeof(*eh))
-		return bad_image(err, "truncated ELF header (%zu bytes)", size);
-	memcpy(eh, image, sizeof(*eh));
+		return bad_image(err, "truncated ELF header (%llu bytes)",
+				 (unsigned long long)size);
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
 		return bad_image(err, "not a 64-bit ELF file (only ELF64 PVH kernels are supported)");
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
@@ -138,7 +160,7 @@ static int check_header(const uint8_t *image, size_t size, Elf64_Ehdr *eh,
 }
 
 static int check_load_segment(const Elf64_Phdr *ph, unsigned int index,
-			      size_t size, const struct guest_mem *mem,
+			      uint64_t size, const struct guest_mem *mem,
 			      struct wisp_err *err)
 {
 	if (ph->p_filesz > ph->p_memsz)
@@ -161,7 +183,37 @@ static int check_load_segment(const Elf64_Phdr *ph, unsigned int index,
 	return 0;
 }
 
-int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
+/* Look for the PVH entry in PT_NOTE segment @index: 1 found, 0 not, <0 error. */
+static int read_pvh_note(const struct image_file *f, const Elf64_Phdr *ph,
+			 unsigned int index, uint64_t *entry,
+			 struct wisp_err *err)
+{
+	uint8_t *notes;
+	int ret;
+
+	if (!in_file(ph->p_offset, ph->p_filesz, f->size))
+		return bad_image(err, "ELF note segment %u lies beyond the end of the file",
+				 index);
+	if (ph->p_filesz > LOADER_MAX_NOTES)
+		return bad_image(err, "ELF note segment %u is %llu bytes (at most %llu)",
+				 index, (unsigned long long)ph->p_filesz,
+				 LOADER_MAX_NOTES);
+	notes = malloc(ph->p_filesz ? ph->p_filesz : 1);
+	if (!notes)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM,
+			       "out of memory reading ELF notes");
+	ret = image_read(f, ph->p_offset, notes, ph->p_filesz, err);
+	if (!ret) {
+		ret = find_pvh_note(notes, ph->p_filesz, entry);
+		if (ret < 0)
+			ret = bad_image(err, "malformed ELF note in segment %u",
+					index);
+	}
+	free(notes);
+	return ret;
+}
+
+int loader_load_pvh(const struct image_file *f, struct guest_mem *mem,
 		    struct kernel_image *out, struct wisp_err *err)
 {
 	Elf64_Phdr ph[LOADER_MAX_SEGMENTS];
@@ -171,27 +223,24 @@ int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
 	unsigned int i, j;
 	int ret;
 
-	ret = check_header(image, size, &eh, err);
+	ret = check_header(f, &eh, err);
 	if (ret)
 		return ret;
-	memcpy(ph, image + eh.e_phoff, eh.e_phnum * sizeof(ph[0]));
+	ret = image_read(f, eh.e_phoff, ph, eh.e_phnum * sizeof(ph[0]), err);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (ph[i].p_type == PT_NOTE) {
-			if (!in_file(ph[i].p_offset, ph[i].p_filesz, size))
-				return bad_image(err, "ELF note segment %u lies beyond the end of the file",
-						 i);
-			ret = find_pvh_note(image + ph[i].p_offset,
-					    ph[i].p_filesz, &entry);
+			ret = read_pvh_note(f, &ph[i], i, &entry, err);
 			if (ret < 0)
-				return bad_image(err, "malformed ELF note in segment %u",
-						 i);
+				return ret;
 			have_entry |= ret;
 			continue;
 		}
 		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
 			continue;
-		ret = check_load_segment(&ph[i], i, size, mem, err);
+		ret = check_load_segment(&ph[i], i, f->size, mem, err);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
@@ -226,7 +275,9 @@ int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
 		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
 			continue;
 		dst = guest_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
-		memcpy(dst, image + ph[i].p_offset, ph[i].p_filesz);
+		ret = image_read(f, ph[i].p_offset, dst, ph[i].p_filesz, err);
+		if (ret)
+			return ret;
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
 	memset(out, 0, sizeof(*out));
@@ -241,10 +292,23 @@ int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
 #define SH_PROTOCOL_2_12_END	0x268	/* the last field 2.12 defines ends here */
 #define SECTOR			512
 
-static bool is_bzimage(const uint8_t *image, size_t size)
+/* The first bytes of an image: enough for a setup header or ELF magic. */
+struct image_head {
+	uint8_t bytes[SH_END_MAX];
+	uint64_t len;
+};
+
+static int read_head(const struct image_file *f, struct image_head *head,
+		     struct wisp_err *err)
 {
-	return size >= SH_HEADER + 4 &&
-	       le_get32(image + SH_HEADER) == SH_HEADER_MAGIC;
+	head->len = f->size < sizeof(head->bytes) ? f->size : sizeof(head->bytes);
+	return image_read(f, 0, head->bytes, head->len, err);
+}
+
+static bool is_bzimage(const struct image_head *head)
+{
+	return head->len >= SH_HEADER + 4 &&
+	       le_get32(head->bytes + SH_HEADER) == SH_HEADER_MAGIC;
 }
 
 /*
@@ -268,20 +332,25 @@ static uint64_t place_bzimage(uint64_t pref, uint64_t align, bool relocatable,
 	return 0;
 }
 
-int loader_load_bzimage(const uint8_t *image, size_t size,
-			struct guest_mem *mem, struct kernel_image *out,
-			struct wisp_err *err)
+int loader_load_bzimage(const struct image_file *f, struct guest_mem *mem,
+			struct kernel_image *out, struct wisp_err *err)
 {
 	uint64_t setup_size, kernel_size, reserve, align, pref, addr;
-	uint64_t low_end = guest_low_ram_size(mem);
+	uint64_t low_end = guest_low_ram_size(mem), size = f->size;
 	unsigned int version, header_end, setup_sects;
+	struct image_head head;
+	const uint8_t *image = head.bytes;
 	bool relocatable;
+	int ret;
 
-	if (!is_bzimage(image, size))
+	ret = read_head(f, &head, err);
+	if (ret)
+		return ret;
+	if (!is_bzimage(&head))
 		return bad_image(err, "not a bzImage (no 'HdrS' setup header)");
 	if (size < SH_PROTOCOL_2_12_END)
-		return bad_image(err, "truncated bzImage setup header (%zu bytes)",
-				 size);
+		return bad_image(err, "truncated bzImage setup header (%llu bytes)",
+				 (unsigned long long)size);
 	if (le_get16(image + SH_BOOT_FLAG) != SH_BOOT_FLAG_MAGIC)
 		return bad_image(err, "bzImage boot flag is 0x%04x, not 0xaa55",
 				 le_get16(image + SH_BOOT_FLAG));
@@ -303,8 +372,9 @@ int loader_load_bzimage(const uint8_t *image, size_t size,
 	setup_sects = image[SH_SETUP_SECTS] ? image[SH_SETUP_SECTS] : 4;
 	setup_size = (uint64_t)(setup_sects + 1) * SECTOR;
 	if (setup_size < header_end || setup_size >= size)
-		return bad_image(err, "bzImage setup code (%llu bytes) does not leave a kernel in the file (%zu bytes)",
-				 (unsigned long long)setup_size, size);
+		return bad_image(err, "bzImage setup code (%llu bytes) does not leave a kernel in the file (%llu bytes)",
+				 (unsigned long long)setup_size,
+				 (unsigned long long)size);
 	kernel_size = size - setup_size;
 	if (kernel_size <= BZIMAGE_ENTRY64_OFFSET)
 		return bad_image(err, "bzImage kernel (%llu bytes) is too short for its 64-bit entry point",
@@ -329,8 +399,10 @@ int loader_load_bzimage(const uint8_t *image, size_t size,
 				 (unsigned long long)low_end >> 20);
 
 	/* Every check passed: copy the protected-mode kernel in. */
-	memcpy(guest_ptr(mem, addr, kernel_size), image + setup_size,
-	       kernel_size);
+	ret = image_read(f, setup_size, guest_ptr(mem, addr, kernel_size),
+			 kernel_size, err);
+	if (ret)
+		return ret;
 	memset(out, 0, sizeof(*out));
 	out->format = KERNEL_BZIMAGE;
 	out->entry = addr + BZIMAGE_ENTRY64_OFFSET;
@@ -343,13 +415,18 @@ int loader_load_bzimage(const uint8_t *image, size_t size,
 	return 0;
 }
 
-int loader_load_kernel(const uint8_t *image, size_t size,
-		       struct guest_mem *mem, struct kernel_image *out,
-		       struct wisp_err *err)
+int loader_load_kernel(const struct image_file *f, struct guest_mem *mem,
+		       struct kernel_image *out, struct wisp_err *err)
 {
-	if (is_bzimage(image, size))
-		return loader_load_bzimage(image, size, mem, out, err);
-	if (size >= SELFMAG && !memcmp(image, ELFMAG, SELFMAG))
-		return loader_load_pvh(image, size, mem, out, err);
+	struct image_head head;
+	int ret;
+
+	ret = read_head(f, &head, err);
+	if (ret)
+		return ret;
+	if (is_bzimage(&head))
+		return loader_load_bzimage(f, mem, out, err);
+	if (head.len >= SELFMAG && !memcmp(head.bytes, ELFMAG, SELFMAG))
+		return loader_load_pvh(f, mem, out, err);
 	return bad_image(err, "neither a bzImage (no 'HdrS' setup header) nor an ELF kernel (no ELF magic)");
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Kernel and initrd loading.  The parsers work on an in-memory image and a
- * guest_mem, so unit tests feed them crafted files without KVM.
+ * Kernel and initrd loading.  The parsers work on an image_file and a
+ * guest_mem, so unit tests feed them crafted images without KVM.
  */
 #ifndef WISP_LOADER_H
 #define WISP_LOADER_H
@@ -16,6 +16,7 @@
 /* Kernels are loaded at or above 1 MiB; below is wisp's boot data. */
 #define LOADER_MIN_GPA		0x100000ULL
 #define LOADER_MAX_SEGMENTS	64
+#define LOADER_MAX_NOTES	0x10000ULL	/* bytes in one PT_NOTE segment */
 
 enum kernel_format {
 	KERNEL_PVH,		/* ELF with a PVH note: 32-bit entry, hvm_start_info */
@@ -35,13 +36,40 @@ struct kernel_image {
 };
 
 /*
- * Read the whole file @path (at most @max bytes) into a malloc'd buffer.
- * @what names the file in messages ("kernel", "initrd").  Errors: missing
- * or unreadable file WISP_EXIT_NOINPUT, empty or larger than @max
- * WISP_EXIT_DATAERR.  The caller frees *@buf.
+ * A kernel or initrd image: an open regular file, read with pread straight
+ * into guest RAM (a large kernel is never copied twice nor held in a
+ * buffer), or bytes already in memory (unit tests).
  */
-int loader_read_file(const char *path, uint64_t max, const char *what,
-		     uint8_t **buf, size_t *size, struct wisp_err *err);
+struct image_file {
+	const char *what;	/* "kernel", "initrd": names it in messages */
+	const char *path;
+	int fd;			/* -1: @data holds the image */
+	const uint8_t *data;
+	uint64_t size;
+};
+
+/* An image held in memory. */
+#define IMAGE_IN_MEMORY(bytes, len) ((struct image_file){ \
+	.what = "image", .path = "(memory)", .fd = -1, \
+	.data = (bytes), .size = (len) })
+
+/*
+ * Open @path as the image @what ("kernel", "initrd") of at most @max bytes.
+ * Errors: missing or unreadable file, or not a regular file
+ * WISP_EXIT_NOINPUT; empty or larger than @max WISP_EXIT_DATAERR.  Close it
+ * with image_close.
+ */
+int image_open(const char *path, uint64_t max, const char *what,
+	       struct image_file *f, struct wisp_err *err);
+void image_close(struct image_file *f);
+
+/*
+ * Copy bytes [@off, @off + @len) of @f to @dst.  A range beyond the size
+ * is WISP_EXIT_DATAERR; a failed read, or a file that shrank since it was
+ * opened, WISP_EXIT_NOINPUT.
+ */
+int image_read(const struct image_file *f, uint64_t off, void *dst,
+	       uint64_t len, struct wisp_err *err);
 
 /*
  * Load an ELF64 x86-64 image with a PVH entry note into @mem.  Checks every
@@ -49,7 +77,7 @@ int loader_read_file(const char *path, uint64_t max, const char *what,
  * problem returns -EINVAL with @err set (WISP_EXIT_DATAERR) and a message
  * naming the problem.  Writes guest memory only after all checks passed.
  */
-int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
+int loader_load_pvh(const struct image_file *f, struct guest_mem *mem,
 		    struct kernel_image *out, struct wisp_err *err);
 
 /*
@@ -59,16 +87,14 @@ int loader_load_pvh(const uint8_t *image, size_t size, struct guest_mem *mem,
  * is relocatable, with init_size bytes reserved from there.  Every header
  * field is checked first; errors as for loader_load_pvh.
  */
-int loader_load_bzimage(const uint8_t *image, size_t size,
-			struct guest_mem *mem, struct kernel_image *out,
-			struct wisp_err *err);
+int loader_load_bzimage(const struct image_file *f, struct guest_mem *mem,
+			struct kernel_image *out, struct wisp_err *err);
 
 /*
  * Load @image as whichever it is: a bzImage ("HdrS" setup header) or an ELF
  * PVH kernel.  Anything else is an error naming both formats.
  */
-int loader_load_kernel(const uint8_t *image, size_t size,
-		       struct guest_mem *mem, struct kernel_image *out,
-		       struct wisp_err *err);
+int loader_load_kernel(const struct image_file *f, struct guest_mem *mem,
+		       struct kernel_image *out, struct wisp_err *err);
 
 #endif

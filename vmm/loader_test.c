@@ -9,16 +9,19 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../firmware/le.h"
 #include "loader.h"
 
 #define CORPUS		"vmm/testdata/elf/"
 #define RAM_SIZE	(64ULL << 20)
+#define MEM(bytes, len)	(&IMAGE_IN_MEMORY(bytes, len))
 
 struct bad_case {
 	const char *file;
@@ -81,17 +84,16 @@ static int teardown(void **state)
 static int load_file(struct fixture *f, const char *name,
 		     struct kernel_image *k, struct wisp_err *err)
 {
+	struct image_file img;
 	char path[256];
-	uint8_t *buf;
-	size_t size;
 	int ret;
 
 	snprintf(path, sizeof(path), CORPUS "%s", name);
-	ret = loader_read_file(path, f->mem.size, "kernel", &buf, &size, err);
+	ret = image_open(path, f->mem.size, "kernel", &img, err);
 	if (ret)
 		return ret;
-	ret = loader_load_pvh(buf, size, &f->mem, k, err);
-	free(buf);
+	ret = loader_load_pvh(&img, &f->mem, k, err);
+	image_close(&img);
 	return ret;
 }
 
@@ -151,51 +153,132 @@ static void test_segment_across_hole(void **state)
 	struct wisp_err err = { 0 };
 	struct guest_mem big;
 	struct kernel_image k;
-	uint8_t *buf;
-	size_t size;
+	struct image_file img;
 
 	(void)state;
 	/* Never dereferenced: the loader checks before it copies. */
 	guest_mem_layout(&big, (uint8_t *)(uintptr_t)0x100000000000ULL, 5ULL << 30);
-	assert_int_equal(loader_read_file(CORPUS "segment-across-hole.elf",
-					  big.size, "kernel", &buf, &size, &err), 0);
-	assert_int_equal(loader_load_pvh(buf, size, &big, &k, &err), -EINVAL);
+	assert_int_equal(image_open(CORPUS "segment-across-hole.elf", big.size,
+				    "kernel", &img, &err), 0);
+	assert_int_equal(loader_load_pvh(&img, &big, &k, &err), -EINVAL);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "not inside guest RAM"));
-	free(buf);
+	image_close(&img);
 }
 
-static void test_read_file_errors(void **state)
+static void test_open_errors(void **state)
 {
 	struct wisp_err err;
-	uint8_t *buf;
-	size_t size;
+	struct image_file img;
 
 	(void)state;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(loader_read_file(CORPUS "does-not-exist.elf", 1 << 20,
-					  "kernel", &buf, &size, &err), -ENOENT);
+	assert_int_equal(image_open(CORPUS "does-not-exist.elf", 1 << 20,
+				    "kernel", &img, &err), -ENOENT);
 	assert_int_equal(err.status, WISP_EXIT_NOINPUT);
 	assert_non_null(strstr(err.msg, "cannot open kernel"));
 
 	memset(&err, 0, sizeof(err));
-	assert_true(loader_read_file(CORPUS, 1 << 20, "kernel", &buf, &size,
-				     &err) < 0);
+	assert_true(image_open(CORPUS, 1 << 20, "kernel", &img, &err) < 0);
 	assert_int_equal(err.status, WISP_EXIT_NOINPUT);
 	assert_non_null(strstr(err.msg, "not a regular file"));
 
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(loader_read_file(CORPUS "empty.elf", 1 << 20, "initrd",
-					  &buf, &size, &err), -EFBIG);
+	assert_int_equal(image_open(CORPUS "empty.elf", 1 << 20, "initrd",
+				    &img, &err), -EFBIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "initrd"));
 	assert_non_null(strstr(err.msg, "is empty"));
 
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(loader_read_file(CORPUS "valid.elf", 100, "kernel", &buf,
-					  &size, &err), -EFBIG);
+	assert_int_equal(image_open(CORPUS "valid.elf", 100, "kernel", &img,
+				    &err), -EFBIG);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "does not fit in guest RAM"));
+}
+
+/* A temporary file holding @len bytes of @bytes; the caller unlinks @path. */
+static void write_temp(char *path, const void *bytes, size_t len)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_image_read(void **state)
+{
+	static const uint8_t bytes[] = "0123456789abcdef";
+	struct image_file mem = IMAGE_IN_MEMORY(bytes, 16), file;
+	char path[] = "/tmp/wisp-loader-XXXXXX";
+	struct wisp_err err = { 0 };
+	uint8_t out[16];
+
+	(void)state;
+	/* In memory and from a file, the same bytes. */
+	assert_int_equal(image_read(&mem, 10, out, 6, &err), 0);
+	assert_memory_equal(out, "abcdef", 6);
+	write_temp(path, bytes, 16);
+	assert_int_equal(image_open(path, 1 << 20, "initrd", &file, &err), 0);
+	assert_int_equal(file.size, 16);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(image_read(&file, 0, out, 16, &err), 0);
+	assert_memory_equal(out, bytes, 16);
+
+	/* A range past the end, or wrapping, is refused before any read. */
+	assert_int_equal(image_read(&file, 10, out, 7, &err), -EINVAL);
+	assert_int_equal(err.status, WISP_EXIT_DATAERR);
+	assert_non_null(strstr(err.msg, "lie beyond its end"));
+	assert_int_equal(image_read(&mem, UINT64_MAX, out, 2, &err), -EINVAL);
+
+	/* The file shrinks after it was opened: an error, never garbage. */
+	assert_int_equal(truncate(path, 8), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(image_read(&file, 4, out, 8, &err), -EIO);
+	assert_int_equal(err.status, WISP_EXIT_NOINPUT);
+	assert_non_null(strstr(err.msg, "cannot read initrd"));
+	assert_non_null(strstr(err.msg, "file shrank"));
+	image_close(&file);
+	assert_int_equal(file.fd, -1);
+	unlink(path);
+}
+
+/* A PT_NOTE segment larger than LOADER_MAX_NOTES is refused unread. */
+static void test_note_segment_too_big(void **state)
+{
+	struct fixture *f = *state;
+	size_t size = LOADER_MAX_NOTES + 0x1000;
+	uint8_t *elf = calloc(1, size);
+	struct wisp_err err = { 0 };
+	struct kernel_image k;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)elf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(*eh));
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 1;
+	ph->p_type = PT_NOTE;
+	ph->p_offset = 0x1000;
+	ph->p_filesz = LOADER_MAX_NOTES;
+	/* At the limit it is read (and holds no PVH note)... */
+	assert_int_equal(loader_load_pvh(MEM(elf, size), &f->mem, &k, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "no PVH entry note"));
+	/* ...one byte over, refused. */
+	ph->p_offset = 0xfff;
+	ph->p_filesz = LOADER_MAX_NOTES + 1;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(loader_load_pvh(MEM(elf, size), &f->mem, &k, &err),
+			 -EINVAL);
+	assert_int_equal(err.status, WISP_EXIT_DATAERR);
+	assert_non_null(strstr(err.msg, "ELF note segment 0 is 65537 bytes"));
+	free(elf);
 }
 
 /* --- bzImage ------------------------------------------------------------ */
@@ -250,7 +333,7 @@ static void test_bzimage_valid(void **state)
 	struct kernel_image k;
 
 	make_bzimage(img);
-	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+	assert_int_equal(loader_load_bzimage(MEM(img, sizeof(img)), &f->mem, &k,
 					     &err), 0);
 	assert_int_equal(k.format, KERNEL_BZIMAGE);
 	/* At the preferred address, entered 0x200 into the kernel. */
@@ -276,7 +359,7 @@ static void test_bzimage_relocated(void **state)
 	/* The preferred address leaves no room for init_size: relocate. */
 	make_bzimage(img);
 	le_put64(img + SH_PREF_ADDRESS, RAM_SIZE - (2 << 20));
-	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+	assert_int_equal(loader_load_bzimage(MEM(img, sizeof(img)), &f->mem, &k,
 					     &err), 0);
 	assert_int_equal(k.lowest, BZ_ALIGN);	/* 1 MiB aligned up */
 	expect_kernel_at(f, BZ_ALIGN);
@@ -285,7 +368,7 @@ static void test_bzimage_relocated(void **state)
 	memset(f->ram, 0xaa, RAM_SIZE);
 	make_bzimage(img);
 	le_put32(img + SH_INIT_SIZE, 0x100);
-	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+	assert_int_equal(loader_load_bzimage(MEM(img, sizeof(img)), &f->mem, &k,
 					     &err), 0);
 	assert_int_equal(k.highest - k.lowest, BZ_KERNEL_SIZE);
 
@@ -293,7 +376,7 @@ static void test_bzimage_relocated(void **state)
 	memset(f->ram, 0xaa, RAM_SIZE);
 	make_bzimage(img);
 	img[SH_SETUP_SECTS] = 0;
-	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k,
+	assert_int_equal(loader_load_bzimage(MEM(img, sizeof(img)), &f->mem, &k,
 					     &err), 0);
 	assert_int_equal(f->ram[BZ_PREF], img[5 * 512]);
 }
@@ -422,7 +505,7 @@ static void test_bzimage_bad(void **state)
 		make_bzimage(img);
 		bz_cases[i].mutate(img, &size);
 		memset(f->ram, 0xaa, RAM_SIZE);
-		assert_int_equal(loader_load_kernel(img, size, &f->mem, &k, &err),
+		assert_int_equal(loader_load_kernel(MEM(img, size), &f->mem, &k, &err),
 				 -EINVAL);
 		assert_int_equal(err.status, WISP_EXIT_DATAERR);
 		if (!strstr(err.msg, bz_cases[i].message))
@@ -437,36 +520,58 @@ static void test_bzimage_bad(void **state)
 static void test_load_kernel_dispatch(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t img[BZ_FILE_SIZE], *elf;
+	uint8_t img[BZ_FILE_SIZE];
 	struct wisp_err err = { 0 };
 	struct kernel_image k;
-	size_t size;
+	struct image_file elf;
 
 	make_bzimage(img);
-	assert_int_equal(loader_load_kernel(img, sizeof(img), &f->mem, &k, &err), 0);
+	assert_int_equal(loader_load_kernel(MEM(img, sizeof(img)), &f->mem, &k, &err), 0);
 	assert_int_equal(k.format, KERNEL_BZIMAGE);
 
-	assert_int_equal(loader_read_file(CORPUS "valid.elf", f->mem.size,
-					  "kernel", &elf, &size, &err), 0);
-	assert_int_equal(loader_load_kernel(elf, size, &f->mem, &k, &err), 0);
+	assert_int_equal(image_open(CORPUS "valid.elf", f->mem.size, "kernel",
+				    &elf, &err), 0);
+	assert_int_equal(loader_load_kernel(&elf, &f->mem, &k, &err), 0);
 	assert_int_equal(k.format, KERNEL_PVH);
 	assert_int_equal(k.entry, 0x100010);
 	assert_int_equal(k.initrd_end_max, 0);	/* no limits of its own */
 	assert_int_equal(k.cmdline_max, 0);
-	free(elf);
+	image_close(&elf);
 
 	/* Neither format: one message naming both. */
 	memset(img, 0x90, sizeof(img));
-	assert_int_equal(loader_load_kernel(img, sizeof(img), &f->mem, &k, &err),
+	assert_int_equal(loader_load_kernel(MEM(img, sizeof(img)), &f->mem, &k, &err),
 			 -EINVAL);
 	assert_int_equal(err.status, WISP_EXIT_DATAERR);
 	assert_non_null(strstr(err.msg, "neither a bzImage"));
 	assert_non_null(strstr(err.msg, "nor an ELF kernel"));
 	/* Asked for a bzImage directly, it says what is missing. */
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(loader_load_bzimage(img, sizeof(img), &f->mem, &k, &err),
+	assert_int_equal(loader_load_bzimage(MEM(img, sizeof(img)), &f->mem, &k, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "not a bzImage (no 'HdrS'"));
+}
+
+/* From a file, the bzImage's kernel lands in guest RAM as from memory. */
+static void test_bzimage_from_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/wisp-bzimage-XXXXXX";
+	uint8_t img[BZ_FILE_SIZE];
+	struct wisp_err err = { 0 };
+	struct kernel_image k;
+	struct image_file file;
+
+	make_bzimage(img);
+	write_temp(path, img, sizeof(img));
+	assert_int_equal(image_open(path, f->mem.size, "kernel", &file, &err), 0);
+	assert_int_equal(loader_load_kernel(&file, &f->mem, &k, &err), 0);
+	assert_int_equal(k.format, KERNEL_BZIMAGE);
+	assert_int_equal(k.lowest, BZ_PREF);
+	assert_memory_equal(k.setup_header, img + SH_START, 0x268 - SH_START);
+	expect_kernel_at(f, BZ_PREF);
+	image_close(&file);
+	unlink(path);
 }
 
 int main(void)
@@ -475,11 +580,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test(test_segment_across_hole),
-		cmocka_unit_test(test_read_file_errors),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_image_read),
+		cmocka_unit_test_setup_teardown(test_note_segment_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_relocated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_kernel_dispatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bzimage_from_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
