@@ -21,7 +21,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
 	   -fno-strict-aliasing -fstack-protector-strong
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
-LDLIBS	:= -lpthread
+LDLIBS	:= -luring -lpthread
 TEST_LDLIBS := -lcmocka
 
 # Quiet by default, like Kbuild: "make V=1" shows the commands.
@@ -34,7 +34,9 @@ msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
 # Sources: everything in vmm/, devices/ and firmware/; *_test.c are unit
-# tests, each linked against the library of all other objects.
+# tests, each linked against the library of all other objects.  A test's
+# binary is named after its path below the top directory, so
+# devices/virtio/queue_test.c becomes virtio_queue_test.
 ALL_SRCS  := $(wildcard vmm/*.c devices/*.c devices/*/*.c firmware/*.c)
 TEST_SRCS := $(filter %_test.c,$(ALL_SRCS))
 MAIN_SRC  := vmm/main.c
@@ -59,9 +61,11 @@ $(1)/wisp: $(1)/obj/$(MAIN_SRC:.c=.o) $(1)/libwisp.a
 
 endef
 
+test_name = $(subst /,_,$(patsubst $(firstword $(subst /, ,$(1)))/%,%,$(1:.c=)))
+
 # $(1): output directory, $(2): extra flags, $(3): a *_test.c source
 define unit_test
-$(1)/tests/$(notdir $(3:.c=)): $(1)/obj/$(3:.c=.o) $(TESTLIB_SRCS:%.c=$(1)/obj/%.o) $(1)/libwisp.a
+$(1)/tests/$(call test_name,$(3)): $(1)/obj/$(3:.c=.o) $(TESTLIB_SRCS:%.c=$(1)/obj/%.o) $(1)/libwisp.a
 	@mkdir -p $$(@D)
 	$$(call msg,LD,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) $(2) $$^ -o $$@ $$(TEST_LDLIBS) $$(LDLIBS)
@@ -88,8 +92,8 @@ $(GEN)/dsdt_aml.h: firmware/dsdt.asl
 $(BUILD)/obj/firmware/acpi.o $(SAN_DIR)/obj/firmware/acpi.o: $(GEN)/dsdt_aml.h
 $(BUILD)/obj/firmware/acpi.o $(SAN_DIR)/obj/firmware/acpi.o: CFLAGS += -I$(GEN)
 
-UNIT_TESTS     := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
-SAN_UNIT_TESTS := $(patsubst %.c,$(SAN_DIR)/tests/%,$(notdir $(TEST_SRCS)))
+UNIT_TESTS     := $(foreach t,$(TEST_SRCS),$(BUILD)/tests/$(call test_name,$(t)))
+SAN_UNIT_TESTS := $(foreach t,$(TEST_SRCS),$(SAN_DIR)/tests/$(call test_name,$(t)))
 
 include guest-tests/guest-tests.mk
 

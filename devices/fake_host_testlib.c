@@ -79,6 +79,70 @@ static void fake_console_rx_ready(void *ctx)
 	fh->rx_ready_count++;
 }
 
+/* Do [a, a + as) and [b, b + bs) overlap?  Sizes are non-zero, no wrap. */
+static bool overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+	return a <= b + (bs - 1) && b <= a + (as - 1);
+}
+
+static int fake_map_region(void *ctx, bool is_io, uint64_t addr,
+			   uint64_t size, const struct io_handler *ops,
+			   void *dev, const char *name)
+{
+	struct fake_host *fh = ctx;
+	unsigned int i;
+
+	(void)name;
+	fh->map_calls++;
+	if (!size || addr + (size - 1) < addr) {
+		fh->map_refused++;
+		return -EINVAL;
+	}
+	if ((!is_io && fh->ram_size &&
+	     overlaps(addr, size, fh->ram_base, fh->ram_size)))
+		goto busy;
+	for (i = 0; i < fh->n_regions; i++)
+		if (fh->regions[i].is_io == is_io &&
+		    overlaps(addr, size, fh->regions[i].addr,
+			     fh->regions[i].size))
+			goto busy;
+	if (fh->n_regions == FAKE_HOST_MAX_REGIONS)
+		goto busy;
+	fh->regions[fh->n_regions++] = (struct fake_region){
+		is_io, addr, size, ops, dev,
+	};
+	return 0;
+busy:
+	fh->map_refused++;
+	return -EEXIST;
+}
+
+static int fake_unmap_region(void *ctx, bool is_io, uint64_t addr)
+{
+	struct fake_host *fh = ctx;
+	unsigned int i;
+
+	fh->unmap_calls++;
+	for (i = 0; i < fh->n_regions; i++) {
+		if (fh->regions[i].is_io != is_io || fh->regions[i].addr != addr)
+			continue;
+		fh->regions[i] = fh->regions[--fh->n_regions];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+const struct fake_region *fake_host_region(const struct fake_host *fh,
+					   bool is_io, uint64_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < fh->n_regions; i++)
+		if (fh->regions[i].is_io == is_io && fh->regions[i].addr == addr)
+			return &fh->regions[i];
+	return NULL;
+}
+
 void fake_host_reset_records(struct fake_host *fh)
 {
 	fh->guest_ptr_calls = 0;
@@ -96,6 +160,9 @@ void fake_host_reset_records(struct fake_host *fh)
 	fh->stop_count = 0;
 	fh->reset_count = 0;
 	fh->rx_ready_count = 0;
+	fh->map_calls = 0;
+	fh->map_refused = 0;
+	fh->unmap_calls = 0;
 }
 
 int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
@@ -119,6 +186,8 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.request_reset = fake_request_reset;
 	fh->hs.console_write = fake_console_write;
 	fh->hs.console_rx_ready = fake_console_rx_ready;
+	fh->hs.map_region = fake_map_region;
+	fh->hs.unmap_region = fake_unmap_region;
 	fake_host_reset_records(fh);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #ifndef WISP_DEVICES_FAKE_HOST_TESTLIB_H
 #define WISP_DEVICES_FAKE_HOST_TESTLIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@
 
 #define FAKE_HOST_MAX_GSI	64
 #define FAKE_HOST_CONSOLE_SIZE	65536
+#define FAKE_HOST_MAX_REGIONS	32
 
 struct fake_host {
 	/* Hand &fh->hs to the device; hs.ctx points back at this struct. */
@@ -50,6 +52,16 @@ struct fake_host {
 
 	unsigned int reset_count;
 	unsigned int rx_ready_count;
+
+	/* Regions mapped at run time (map_region), in no particular order. */
+	struct fake_region {
+		bool is_io;
+		uint64_t addr, size;
+		const struct io_handler *ops;
+		void *dev;
+	} regions[FAKE_HOST_MAX_REGIONS];
+	unsigned int n_regions;
+	unsigned int map_calls, map_refused, unmap_calls;
 };
 
 /*
@@ -65,6 +77,14 @@ void fake_host_free(struct fake_host *fh);
 
 /* Forget what was recorded (counters, console, levels); RAM is kept. */
 void fake_host_reset_records(struct fake_host *fh);
+
+/*
+ * The region mapped at @addr on the PIO (@is_io) or MMIO bus, or NULL.
+ * map_region refuses ranges overlapping RAM (MMIO only) or another region
+ * on the same bus, as the VMM does.
+ */
+const struct fake_region *fake_host_region(const struct fake_host *fh,
+					   bool is_io, uint64_t addr);
 
 /* The fake's guest_ptr, for tests that want to translate directly. */
 void *fake_host_gpa(struct fake_host *fh, uint64_t gpa, uint64_t len);

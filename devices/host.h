@@ -7,6 +7,7 @@
 #ifndef WISP_DEVICES_HOST_H
 #define WISP_DEVICES_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,20 @@ struct host_services {
 	 * the console resumes reading its input.  Any thread.
 	 */
 	void (*console_rx_ready)(void *ctx);
+
+	/*
+	 * Put [addr, addr + size) of the PIO (@is_io) or MMIO bus under
+	 * @ops with @dev, at run time (a PCI BAR being enabled or moved).
+	 * Returns 0, or -EEXIST when the range overlaps guest RAM or a
+	 * registered range, -EINVAL when it is empty or wraps.  vCPU
+	 * threads, serialized by the caller.
+	 */
+	int (*map_region)(void *ctx, bool is_io, uint64_t addr, uint64_t size,
+			  const struct io_handler *ops, void *dev,
+			  const char *name);
+
+	/* Undo map_region at exactly @addr.  Returns 0 or -ENOENT. */
+	int (*unmap_region)(void *ctx, bool is_io, uint64_t addr);
 };
 
 /* Little-endian helpers for register handlers. */

@@ -123,6 +123,55 @@ static void hs_irq_line(void *ctx, unsigned int gsi, int level)
 	kvm_irq_line(&vm->kvm, gsi, level);
 }
 
+/* Does [addr, addr + size) touch guest RAM?  @size > 0, no wrap. */
+static bool overlaps_ram(const struct guest_mem *mem, uint64_t addr,
+			 uint64_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < mem->n_regions; i++) {
+		const struct guest_region *r = &mem->regions[i];
+
+		if (addr <= r->gpa + (r->size - 1) &&
+		    r->gpa <= addr + (size - 1))
+			return true;
+	}
+	return false;
+}
+
+static int hs_map_region(void *ctx, bool is_io, uint64_t addr, uint64_t size,
+			 const struct io_handler *ops, void *dev,
+			 const char *name)
+{
+	struct vm *vm = ctx;
+
+	if (!size || addr + (size - 1) < addr)
+		return -EINVAL;
+	if (is_io)
+		return addr + size > 0x10000 ? -EINVAL :
+		       bus_register(&vm->pio, addr, size, ops, dev, name);
+	if (overlaps_ram(&vm->mem, addr, size))
+		return -EEXIST;
+	return bus_register(&vm->mmio, addr, size, ops, dev, name);
+}
+
+static int hs_unmap_region(void *ctx, bool is_io, uint64_t addr)
+{
+	struct vm *vm = ctx;
+
+	return bus_unregister(is_io ? &vm->pio : &vm->mmio, addr);
+}
+
+/* The 64-bit PCI window: above RAM, 1 GiB aligned. */
+static uint64_t pci_mmio64_base(const struct guest_mem *mem)
+{
+	uint64_t end = GUEST_HIGH_RAM_START;
+
+	if (mem->n_regions > 1)
+		end += mem->regions[1].size;
+	return (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+}
+
 static void hs_request_stop(void *ctx, int status)
 {
 	vm_request_stop(ctx, status);
@@ -287,9 +336,17 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.request_reset = hs_request_reset,
 		.console_write = hs_console_write,
 		.console_rx_ready = hs_console_rx_ready,
+		.map_region = hs_map_region,
+		.unmap_region = hs_unmap_region,
 	};
 	if (bus_init(&vm->pio, "pio") || bus_init(&vm->mmio, "mmio"))
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	ret = pci_host_init(&vm->pci, hs, pci_mmio64_base(&vm->mem),
+			    PCI_MMIO64_SIZE);
+	if (ret)
+		return err_set(err, WISP_EXIT_OSERR, -ret, "PCI: %s",
+			       strerror(-ret));
+	vm->pci_ready = true;
 	vm->serial = serial_create(hs, SERIAL_COM1_GSI);
 	vm->testdev = testdev_create(hs);
 	vm->acpi_pm = acpi_pm_create(hs);
@@ -319,6 +376,15 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 				   PVPANIC_MMIO_SIZE, &pvpanic_io, vm->pvpanic,
 				   "pvpanic");
 	if (!ret)
+		ret = bus_register(&vm->pio, PCI_CONFIG_ADDRESS, 4,
+				   &pci_config_address_io, &vm->pci, "pci");
+	if (!ret)
+		ret = bus_register(&vm->pio, PCI_CONFIG_DATA, 4,
+				   &pci_config_data_io, &vm->pci, "pci");
+	if (!ret)
+		ret = bus_register(&vm->mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE,
+				   &pci_ecam_io, &vm->pci, "pci-ecam");
+	if (!ret)
 		ret = bus_register(&vm->mmio, TESTDEV_MMIO_BASE,
 				   TESTDEV_MMIO_SIZE, &testdev_io, vm->testdev,
 				   "testdev");
@@ -334,18 +400,15 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 
 static int load_guest(struct vm *vm, struct wisp_err *err)
 {
-	uint8_t *kernel = NULL, *initrd = NULL;
-	size_t kernel_size = 0, initrd_size = 0;
+	struct image_file kernel = { .fd = -1 }, initrd = { .fd = -1 };
 	char *cmdline = NULL;
 	uint64_t rsdp_gpa;
 	int ret;
 
-	ret = loader_read_file(vm->cfg->kernel, vm->mem.size, "kernel", &kernel,
-			       &kernel_size, err);
+	ret = image_open(vm->cfg->kernel, vm->mem.size, "kernel", &kernel, err);
 	if (ret)
 		return ret;
-	ret = loader_load_kernel(kernel, kernel_size, &vm->mem, &vm->kernel,
-				 err);
+	ret = loader_load_kernel(&kernel, &vm->mem, &vm->kernel, err);
 	if (ret) {
 		char what[300];
 
@@ -354,8 +417,8 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 		goto out;
 	}
 	if (vm->cfg->initrd) {
-		ret = loader_read_file(vm->cfg->initrd, vm->mem.size, "initrd",
-				       &initrd, &initrd_size, err);
+		ret = image_open(vm->cfg->initrd, vm->mem.size, "initrd",
+				 &initrd, err);
 		if (ret)
 			goto out;
 	}
@@ -378,15 +441,17 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 	if (ret)
 		goto out;
 	if (vm->kernel.format == KERNEL_BZIMAGE)
-		ret = boot_linux_prepare(&vm->mem, &vm->kernel, cmdline, initrd,
-					 initrd_size, rsdp_gpa, err);
+		ret = boot_linux_prepare(&vm->mem, &vm->kernel, cmdline,
+					 vm->cfg->initrd ? &initrd : NULL,
+					 rsdp_gpa, err);
 	else
-		ret = boot_pvh_prepare(&vm->mem, &vm->kernel, cmdline, initrd,
-				       initrd_size, rsdp_gpa, err);
+		ret = boot_pvh_prepare(&vm->mem, &vm->kernel, cmdline,
+				       vm->cfg->initrd ? &initrd : NULL,
+				       rsdp_gpa, err);
 out:
 	free(cmdline);
-	free(initrd);
-	free(kernel);
+	image_close(&initrd);
+	image_close(&kernel);
 	return ret;
 }
 
@@ -502,6 +567,8 @@ void vm_destroy(struct vm *vm)
 	acpi_pm_destroy(vm->acpi_pm);
 	testdev_destroy(vm->testdev);
 	serial_destroy(vm->serial);
+	if (vm->pci_ready)
+		pci_host_destroy(&vm->pci);
 	bus_destroy(&vm->mmio);
 	bus_destroy(&vm->pio);
 	if (vm->console_open) {

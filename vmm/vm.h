@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "../devices/host.h"
+#include "../devices/pci.h"
 #include "bus.h"
 #include "config.h"
 #include "console.h"
@@ -45,6 +46,8 @@ struct vm {
 	struct testdev *testdev;
 	struct acpi_pm *acpi_pm;
 	struct pvpanic *pvpanic;
+	struct pci_host pci;
+	bool pci_ready;
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
