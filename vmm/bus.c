@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "bus.h"
 
@@ -19,24 +22,75 @@ static struct bus_map *map_load(struct bus *bus)
 	return __atomic_load_n(&bus->map, __ATOMIC_ACQUIRE);
 }
 
+/* A full barrier on every thread of the process that is running now. */
+static int membarrier_all(void)
+{
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+/* Has every reader been outside bus_access since @r was replaced? */
+static bool grace_over(const struct bus *bus, const struct bus_retired *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < bus->n_readers; i++)
+		if ((r->seen[i] & 1) &&
+		    __atomic_load_n(&bus->readers[i].seq, __ATOMIC_RELAXED) ==
+		    r->seen[i])
+			return false;
+	return true;
+}
+
+/* Free the old maps whose grace period is over. */
+static void reclaim(struct bus *bus)
+{
+	unsigned int i, kept = 0;
+
+	if (bus->no_membarrier)
+		return;
+	for (i = 0; i < bus->n_retired; i++) {
+		struct bus_retired *r = &bus->retired[i];
+
+		if (grace_over(bus, r)) {
+			free(r->map);
+			free(r->seen);
+		} else {
+			bus->retired[kept++] = *r;
+		}
+	}
+	bus->n_retired = kept;
+}
+
 /*
- * Publish @map.  The old map may still be in use by a vCPU that loaded it
- * a moment ago, so it is kept until bus_destroy().  Maps change only
- * during construction and on PCI BAR moves, so the list stays short.
+ * Publish @map.  The old one may still be in use by a vCPU that loaded it
+ * a moment ago: it is freed once every reader has been seen outside
+ * bus_access (all at once when there are no readers yet).
  */
 static int map_publish(struct bus *bus, struct bus_map *map)
 {
-	struct bus_map **retired;
 	struct bus_map *old = bus->map;
+	struct bus_retired *retired;
+	uint64_t *seen = NULL;
+	unsigned int i;
 
 	retired = realloc(bus->retired, (bus->n_retired + 1) * sizeof(*retired));
-	if (!retired) {
+	if (retired)
+		bus->retired = retired;
+	if (bus->n_readers)
+		seen = calloc(bus->n_readers, sizeof(*seen));
+	if (!retired || (bus->n_readers && !seen)) {
+		free(seen);
 		free(map);
 		return -ENOMEM;
 	}
-	bus->retired = retired;
-	bus->retired[bus->n_retired++] = old;
 	__atomic_store_n(&bus->map, map, __ATOMIC_RELEASE);
+	/* Readers' odd numbers, stored before they loaded @old, now show. */
+	if (bus->n_readers && !bus->no_membarrier && membarrier_all())
+		bus->no_membarrier = true;
+	for (i = 0; i < bus->n_readers; i++)
+		seen[i] = __atomic_load_n(&bus->readers[i].seq, __ATOMIC_RELAXED);
+	bus->retired[bus->n_retired++] = (struct bus_retired){ old, seen };
+	reclaim(bus);
 	return 0;
 }
 
@@ -48,12 +102,25 @@ int bus_init(struct bus *bus, const char *name)
 	return bus->map ? 0 : -ENOMEM;
 }
 
+void bus_set_readers(struct bus *bus, struct bus_reader *readers,
+		     unsigned int n)
+{
+	bus->readers = readers;
+	bus->n_readers = n;
+	/* Once per process is enough; without it, old maps stay until exit. */
+	if (n && syscall(SYS_membarrier,
+			 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		bus->no_membarrier = true;
+}
+
 void bus_destroy(struct bus *bus)
 {
 	unsigned int i;
 
-	for (i = 0; i < bus->n_retired; i++)
-		free(bus->retired[i]);
+	for (i = 0; i < bus->n_retired; i++) {
+		free(bus->retired[i].map);
+		free(bus->retired[i].seen);
+	}
 	free(bus->retired);
 	free(bus->map);
 	memset(bus, 0, sizeof(*bus));
@@ -127,18 +194,30 @@ static const struct bus_entry *bus_find(const struct bus_map *map,
 	return NULL;
 }
 
-bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len,
-		bool is_write)
+/* Reader side: odd on entry, even on exit; the writer's membarrier orders. */
+static void reader_step(struct bus_reader *reader)
 {
-	const struct bus_entry *e = bus_find(map_load(bus), addr);
+	if (!reader)
+		return;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&reader->seq, reader->seq + 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
+bool bus_access(struct bus *bus, struct bus_reader *reader, uint64_t addr,
+		uint8_t *data, uint32_t len, bool is_write)
+{
+	const struct bus_entry *e;
+	bool claimed = true;
+
+	reader_step(reader);
+	e = bus_find(map_load(bus), addr);
 	if (!e || len > e->size - (addr - e->base)) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		__atomic_fetch_add(&bus->unclaimed, 1, __ATOMIC_RELAXED);
-		return false;
-	}
-	if (is_write) {
+		claimed = false;
+	} else if (is_write) {
 		if (e->ops->write)
 			e->ops->write(e->dev, addr - e->base, data, len);
 	} else if (e->ops->read) {
@@ -146,5 +225,6 @@ bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len,
 	} else {
 		memset(data, 0xff, len);
 	}
-	return true;
+	reader_step(reader);
+	return claimed;
 }

@@ -51,7 +51,7 @@ static int handle_pio(const struct exit_env *env, struct kvm_run *run,
 				 (unsigned long long)offset);
 	data = (uint8_t *)run + offset;
 	for (i = 0; i < count; i++, data += size) {
-		if (!bus_access(env->pio, run->io.port, data, size, is_write))
+		if (!bus_access(env->pio, env->reader, run->io.port, data, size, is_write))
 			log_unclaimed(env, ++env->stats->unclaimed_pio, "port",
 				      run->io.port, size, is_write);
 	}
@@ -67,7 +67,7 @@ static int handle_mmio(const struct exit_env *env, struct kvm_run *run,
 		return stop_with(stop, WISP_EXIT_SOFTWARE, true,
 				 "malformed MMIO exit (address 0x%llx, length %u)",
 				 (unsigned long long)run->mmio.phys_addr, len);
-	if (!bus_access(env->mmio, run->mmio.phys_addr, run->mmio.data, len,
+	if (!bus_access(env->mmio, env->reader, run->mmio.phys_addr, run->mmio.data, len,
 			run->mmio.is_write))
 		log_unclaimed(env, ++env->stats->unclaimed_mmio, "MMIO",
 			      run->mmio.phys_addr, len, run->mmio.is_write);

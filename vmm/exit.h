@@ -26,6 +26,7 @@ struct exit_stats {
 struct exit_env {
 	struct bus *pio;
 	struct bus *mmio;
+	struct bus_reader *reader;	/* this vCPU's, for the buses' grace periods */
 	struct exit_stats *stats;
 	int verbose;		/* log unclaimed accesses when > 0 */
 };

@@ -46,6 +46,7 @@ struct fixture {
 	struct bus pio, mmio;
 	struct exit_stats stats;
 	struct exit_env env;
+	struct bus_reader reader;
 	struct port_log port, mmio_dev;
 	struct kvm_run *run;
 };
@@ -58,7 +59,10 @@ static int setup(void **state)
 	bus_init(&f->mmio, "mmio");
 	bus_register(&f->pio, 0x3f8, 8, &log_ops, &f->port, "serial");
 	bus_register(&f->mmio, 0xfeb00000, 0x1000, &log_ops, &f->mmio_dev, "t");
-	f->env = (struct exit_env){ &f->pio, &f->mmio, &f->stats, 0 };
+	f->env = (struct exit_env){
+		.pio = &f->pio, .mmio = &f->mmio, .reader = &f->reader,
+		.stats = &f->stats,
+	};
 	f->run = calloc(1, RUN_SIZE);
 	*state = f;
 	return 0;

@@ -52,6 +52,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 	vcpu->env = (struct exit_env){
 		.pio = &vm->pio,
 		.mmio = &vm->mmio,
+		.reader = &vm->bus_readers[index],
 		.stats = &vcpu->stats,
 		.verbose = vm->cfg->verbose,
 	};

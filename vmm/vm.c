@@ -465,8 +465,11 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 			       "--cpus %u: this host's KVM allows at most %d vCPUs",
 			       vm->cfg->cpus, vm->kvm.max_vcpus);
 	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	vm->bus_readers = calloc(vm->cfg->cpus, sizeof(*vm->bus_readers));
+	if (!vm->vcpus || !vm->bus_readers)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	bus_set_readers(&vm->pio, vm->bus_readers, vm->cfg->cpus);
+	bus_set_readers(&vm->mmio, vm->bus_readers, vm->cfg->cpus);
 	for (i = 0; i < vm->cfg->cpus; i++) {
 		ret = vcpu_create(&vm->vcpus[i], vm, i, err);
 		if (vm->vcpus[i].fd >= 0)
@@ -571,6 +574,7 @@ void vm_destroy(struct vm *vm)
 		pci_host_destroy(&vm->pci);
 	bus_destroy(&vm->mmio);
 	bus_destroy(&vm->pio);
+	free(vm->bus_readers);
 	if (vm->console_open) {
 		dropped = console_close(&vm->console, CONSOLE_CLOSE_TIMEOUT_MS);
 		if (dropped && vm->cfg->verbose)

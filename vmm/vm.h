@@ -41,6 +41,7 @@ struct vm {
 	bool console_open;
 	struct bus pio;
 	struct bus mmio;
+	struct bus_reader *bus_readers;	/* one per vCPU */
 	struct host_services hs;
 	struct serial *serial;
 	struct testdev *testdev;
