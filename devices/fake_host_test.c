@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_host_testlib.h"
 
@@ -174,6 +175,40 @@ static void test_io_helpers(void **state)
 	assert_int_equal(written, 0xdeadbeef + 0x10);
 }
 
+static void test_msi_and_ioeventfds(void **state)
+{
+	struct fake_host *fh = *state;
+	uint64_t one = 1;
+	int fd, fd2, h, h2;
+
+	h = fh->hs.msi_alloc(fh->hs.ctx, &fd);
+	h2 = fh->hs.msi_alloc(fh->hs.ctx, &fd2);
+	assert_true(h >= 0 && h2 >= 0 && h != h2 && fd >= 0);
+	assert_int_equal(fh->hs.msi_set(fh->hs.ctx, h, 0xfee00000, 0x41), 0);
+	assert_int_equal(fh->msi[h].address, 0xfee00000);
+	assert_int_equal(fh->msi[h].data, 0x41);
+	assert_int_equal(fh->hs.msi_set(fh->hs.ctx, 63, 0, 0), -ENOENT);
+	/* Raising is writing the eventfd; the count reads and resets it. */
+	assert_int_equal(fake_host_msi_count(fh, h), 0);
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(fake_host_msi_count(fh, h), 2);
+	assert_int_equal(fake_host_msi_count(fh, h), 0);
+	fh->hs.msi_free(fh->hs.ctx, h, fd);
+	assert_int_equal(fake_host_msi_count(fh, h), -1);
+
+	assert_int_equal(fh->hs.ioeventfd(fh->hs.ctx, 0xc0003000, 2, fd2, true), 0);
+	assert_int_equal(fh->hs.ioeventfd(fh->hs.ctx, 0xc0003000, 2, fd2, true),
+			 -EEXIST);
+	assert_int_equal(fh->n_ioeventfds, 1);
+	assert_int_equal(fh->ioeventfds[0].len, 2);
+	assert_int_equal(fh->hs.ioeventfd(fh->hs.ctx, 0xc0004000, 2, fd2, false),
+			 -ENOENT);
+	assert_int_equal(fh->hs.ioeventfd(fh->hs.ctx, 0xc0003000, 2, fd2, false), 0);
+	assert_int_equal(fh->n_ioeventfds, 0);
+	assert_int_equal(fh->ioeventfd_bad_calls, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +221,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_console_overflow_counted,
 						setup, teardown),
 		cmocka_unit_test(test_init_rejects_wrap),
+		cmocka_unit_test_setup_teardown(test_msi_and_ioeventfds, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("fake_host", tests, NULL, NULL);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "fake_host_testlib.h"
 
@@ -143,6 +145,84 @@ const struct fake_region *fake_host_region(const struct fake_host *fh,
 	return NULL;
 }
 
+static int fake_msi_alloc(void *ctx, int *fd)
+{
+	struct fake_host *fh = ctx;
+	int i;
+
+	for (i = 0; i < FAKE_HOST_MAX_MSI && fh->msi[i].used; i++)
+		;
+	if (i == FAKE_HOST_MAX_MSI)
+		return -ENOSPC;
+	*fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	fh->msi[i] = (struct fake_msi){ .used = true, .fd = *fd };
+	return i;
+}
+
+static int fake_msi_set(void *ctx, int handle, uint64_t address, uint32_t data)
+{
+	struct fake_host *fh = ctx;
+
+	if (handle < 0 || handle >= FAKE_HOST_MAX_MSI || !fh->msi[handle].used)
+		return -ENOENT;
+	fh->msi[handle].address = address;
+	fh->msi[handle].data = data;
+	fh->msi[handle].set_calls++;
+	return 0;
+}
+
+static void fake_msi_free(void *ctx, int handle, int fd)
+{
+	struct fake_host *fh = ctx;
+
+	if (handle < 0 || handle >= FAKE_HOST_MAX_MSI || !fh->msi[handle].used ||
+	    fh->msi[handle].fd != fd)
+		return;
+	close(fd);
+	fh->msi[handle].used = false;
+}
+
+long fake_host_msi_count(struct fake_host *fh, int handle)
+{
+	uint64_t v = 0;
+
+	if (handle < 0 || handle >= FAKE_HOST_MAX_MSI || !fh->msi[handle].used)
+		return -1;
+	if (read(fh->msi[handle].fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return (long)v;
+}
+
+static int fake_ioeventfd(void *ctx, uint64_t addr, uint32_t len, int fd,
+			  bool assign)
+{
+	struct fake_host *fh = ctx;
+	unsigned int i;
+
+	for (i = 0; i < fh->n_ioeventfds; i++)
+		if (fh->ioeventfds[i].addr == addr)
+			break;
+	if (assign) {
+		if (i < fh->n_ioeventfds ||
+		    fh->n_ioeventfds == FAKE_HOST_MAX_IOEVENTFDS) {
+			fh->ioeventfd_bad_calls++;
+			return -EEXIST;
+		}
+		fh->ioeventfds[fh->n_ioeventfds++] = (struct fake_ioeventfd){
+			addr, len, fd,
+		};
+		return 0;
+	}
+	if (i == fh->n_ioeventfds || fh->ioeventfds[i].fd != fd) {
+		fh->ioeventfd_bad_calls++;
+		return -ENOENT;
+	}
+	fh->ioeventfds[i] = fh->ioeventfds[--fh->n_ioeventfds];
+	return 0;
+}
+
 void fake_host_reset_records(struct fake_host *fh)
 {
 	fh->guest_ptr_calls = 0;
@@ -188,12 +268,21 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.console_rx_ready = fake_console_rx_ready;
 	fh->hs.map_region = fake_map_region;
 	fh->hs.unmap_region = fake_unmap_region;
+	fh->hs.msi_alloc = fake_msi_alloc;
+	fh->hs.msi_set = fake_msi_set;
+	fh->hs.msi_free = fake_msi_free;
+	fh->hs.ioeventfd = fake_ioeventfd;
 	fake_host_reset_records(fh);
 	return 0;
 }
 
 void fake_host_free(struct fake_host *fh)
 {
+	int i;
+
+	for (i = 0; i < FAKE_HOST_MAX_MSI; i++)
+		if (fh->msi[i].used)
+			fake_msi_free(fh, i, fh->msi[i].fd);
 	free(fh->ram);
 	fh->ram = NULL;
 	fh->ram_size = 0;

@@ -20,6 +20,8 @@
 #define FAKE_HOST_MAX_GSI	64
 #define FAKE_HOST_CONSOLE_SIZE	65536
 #define FAKE_HOST_MAX_REGIONS	32
+#define FAKE_HOST_MAX_MSI	64
+#define FAKE_HOST_MAX_IOEVENTFDS	64
 
 struct fake_host {
 	/* Hand &fh->hs to the device; hs.ctx points back at this struct. */
@@ -62,6 +64,24 @@ struct fake_host {
 	} regions[FAKE_HOST_MAX_REGIONS];
 	unsigned int n_regions;
 	unsigned int map_calls, map_refused, unmap_calls;
+
+	/* MSI routes: handle i is msi[i]; fd is a real eventfd. */
+	struct fake_msi {
+		bool used;
+		int fd;
+		uint64_t address;
+		uint32_t data;
+		unsigned int set_calls;
+	} msi[FAKE_HOST_MAX_MSI];
+
+	/* ioeventfds registered now. */
+	struct fake_ioeventfd {
+		uint64_t addr;
+		uint32_t len;
+		int fd;
+	} ioeventfds[FAKE_HOST_MAX_IOEVENTFDS];
+	unsigned int n_ioeventfds;
+	unsigned int ioeventfd_bad_calls;	/* duplicate or unknown */
 };
 
 /*
@@ -72,7 +92,13 @@ struct fake_host {
  */
 int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size);
 
-/* Free the guest RAM; @fh may be initialized again afterwards. */
+/*
+ * How many times MSI route @handle was raised since the last call (reads
+ * its eventfd), or -1 for a handle not allocated.
+ */
+long fake_host_msi_count(struct fake_host *fh, int handle);
+
+/* Free the guest RAM and MSI eventfds; @fh may be initialized again. */
 void fake_host_free(struct fake_host *fh);
 
 /* Forget what was recorded (counters, console, levels); RAM is kept. */

@@ -73,6 +73,28 @@ struct host_services {
 
 	/* Undo map_region at exactly @addr.  Returns 0 or -ENOENT. */
 	int (*unmap_region)(void *ctx, bool is_io, uint64_t addr);
+
+	/*
+	 * MSI: allocate an interrupt route and an eventfd bound to it; the
+	 * device raises the interrupt by writing 1 (8 bytes) to *@fd, from
+	 * any thread.  The route delivers nothing until msi_set.  Returns a
+	 * handle >= 0, or -errno.
+	 */
+	int (*msi_alloc)(void *ctx, int *fd);
+
+	/* Point route @handle at @address/@data (the MSI message). */
+	int (*msi_set)(void *ctx, int handle, uint64_t address, uint32_t data);
+
+	/* Release route @handle and close its eventfd. */
+	void (*msi_free)(void *ctx, int handle, int fd);
+
+	/*
+	 * Have the kernel signal eventfd @fd whenever the guest writes @len
+	 * bytes at MMIO address @addr, without an exit to wisp (@assign), or
+	 * stop doing so.  Returns 0 or -errno.
+	 */
+	int (*ioeventfd)(void *ctx, uint64_t addr, uint32_t len, int fd,
+			 bool assign);
 };
 
 /* Little-endian helpers for register handlers. */

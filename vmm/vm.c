@@ -26,6 +26,7 @@
 #include "boot_x86.h"
 #include "cmdline.h"
 #include "cpu_x86.h"
+#include "irq.h"
 #include "vm.h"
 
 _Static_assert(CPU_BOOT_CS == LONGMODE_BOOT_CS && CPU_BOOT_DS == LONGMODE_BOOT_DS,
@@ -160,6 +161,55 @@ static int hs_unmap_region(void *ctx, bool is_io, uint64_t addr)
 	struct vm *vm = ctx;
 
 	return bus_unregister(is_io ? &vm->pio : &vm->mmio, addr);
+}
+
+static int hs_msi_alloc(void *ctx, int *fd)
+{
+	struct vm *vm = ctx;
+	int gsi, ret;
+
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	gsi = irq_msi_alloc(&vm->irq);
+	if (gsi < 0) {
+		ret = gsi;
+		goto out_close;
+	}
+	ret = irq_irqfd(vm->kvm.vm_fd, *fd, gsi, true);
+	if (ret) {
+		irq_msi_free(&vm->irq, gsi);
+		goto out_close;
+	}
+	return gsi;
+out_close:
+	close(*fd);
+	*fd = -1;
+	return ret;
+}
+
+static int hs_msi_set(void *ctx, int handle, uint64_t address, uint32_t data)
+{
+	struct vm *vm = ctx;
+
+	return irq_msi_set(&vm->irq, handle, address, data);
+}
+
+static void hs_msi_free(void *ctx, int handle, int fd)
+{
+	struct vm *vm = ctx;
+
+	irq_irqfd(vm->kvm.vm_fd, fd, handle, false);
+	irq_msi_free(&vm->irq, handle);
+	close(fd);
+}
+
+static int hs_ioeventfd(void *ctx, uint64_t addr, uint32_t len, int fd,
+			bool assign)
+{
+	struct vm *vm = ctx;
+
+	return irq_ioeventfd(vm->kvm.vm_fd, addr, len, fd, assign);
 }
 
 /* The 64-bit PCI window: above RAM, 1 GiB aligned. */
@@ -338,7 +388,15 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.console_rx_ready = hs_console_rx_ready,
 		.map_region = hs_map_region,
 		.unmap_region = hs_unmap_region,
+		.msi_alloc = hs_msi_alloc,
+		.msi_set = hs_msi_set,
+		.msi_free = hs_msi_free,
+		.ioeventfd = hs_ioeventfd,
 	};
+	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
+	if (ret)
+		return err_set(err, WISP_EXIT_OSERR, -ret, "interrupt routes: %s",
+			       strerror(-ret));
 	if (bus_init(&vm->pio, "pio") || bus_init(&vm->mmio, "mmio"))
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 	ret = pci_host_init(&vm->pci, hs, pci_mmio64_base(&vm->mem),
@@ -575,6 +633,7 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->mmio);
 	bus_destroy(&vm->pio);
 	free(vm->bus_readers);
+	irq_routes_destroy(&vm->irq);
 	if (vm->console_open) {
 		dropped = console_close(&vm->console, CONSOLE_CLOSE_TIMEOUT_MS);
 		if (dropped && vm->cfg->verbose)

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "error.h"
 #include "evloop.h"
+#include "irq.h"
 #include "kvm.h"
 #include "loader.h"
 #include "memory.h"
@@ -49,6 +50,7 @@ struct vm {
 	struct pvpanic *pvpanic;
 	struct pci_host pci;
 	bool pci_ready;
+	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
