@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "blk.h"
 
@@ -129,4 +134,88 @@ int blk_parse_options(const char *spec, struct blk_options *o, char *msg,
 	if (!(seen & 1))
 		return bad(msg, msg_len, "no path= given");
 	return 0;
+}
+
+int blk_open_backing(const struct blk_options *o, struct blk_backing *b,
+		     char *msg, size_t msg_len)
+{
+	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+		    (o->direct ? O_DIRECT : 0);
+	struct flock lock = {
+		.l_type = o->readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+	struct stat st;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = open(o->path, flags);
+	if (b->fd < 0) {
+		ret = -errno;
+		if (ret == -EINVAL && o->direct)
+			return bad(msg, msg_len, "'%s': its file system does not support O_DIRECT (direct=on)",
+				   o->path);
+		snprintf(msg, msg_len, "cannot open '%s'%s: %s", o->path,
+			 o->readonly ? "" : " read-write", strerror(-ret));
+		return ret;
+	}
+	b->readonly = o->readonly;
+	if (fstat(b->fd, &st)) {
+		ret = -errno;
+		snprintf(msg, msg_len, "cannot stat '%s': %s", o->path,
+			 strerror(-ret));
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t bytes;
+		int ssz;
+
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes) ||
+		    ioctl(b->fd, BLKSSZGET, &ssz)) {
+			ret = -errno;
+			snprintf(msg, msg_len, "'%s': cannot read its size: %s",
+				 o->path, strerror(-ret));
+			goto fail;
+		}
+		b->is_blockdev = true;
+		b->capacity = bytes;
+		b->logical_block = ssz > 0 ? ssz : 512;
+	} else if (S_ISREG(st.st_mode)) {
+		b->capacity = st.st_size;
+		b->logical_block = 512;
+	} else {
+		ret = bad(msg, msg_len, "'%s' is neither a regular file nor a block device",
+			  o->path);
+		goto fail;
+	}
+	/* The guest sees whole sectors; a partial one at the end is left out. */
+	b->ignored_tail = b->capacity % 512;
+	b->capacity -= b->ignored_tail;
+	if (!b->capacity) {
+		ret = -ERANGE;
+		snprintf(msg, msg_len, "'%s' is empty (%llu bytes: no whole 512-byte sector)",
+			 o->path, (unsigned long long)st.st_size);
+		goto fail;
+	}
+	if (fcntl(b->fd, F_OFD_SETLK, &lock)) {
+		ret = errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+		snprintf(msg, msg_len, ret == -EBUSY ?
+			 "'%s' is in use by another VM or program (locked%s)" :
+			 "'%s': cannot lock it: %s", o->path,
+			 ret == -EBUSY ? (o->readonly ? " for writing" : "") :
+			 strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	close(b->fd);
+	b->fd = -1;
+	return ret;
+}
+
+void blk_close_backing(struct blk_backing *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/* virtio-blk: the --disk sub-options. */
+/* virtio-blk: the --disk sub-options and opening the backing file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blk.h"
 
@@ -78,11 +81,76 @@ static void test_options_bad(void **state)
 	}
 }
 
+static void write_file(const char *path, size_t size)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	if (size) {
+		assert_int_equal(fseek(f, size - 1, SEEK_SET), 0);
+		assert_int_equal(fputc(0, f), 0);
+	}
+	fclose(f);
+}
+
+static void test_backing(void **state)
+{
+	char dir[] = "/tmp/wisp-blk-XXXXXX", path[64], msg[300];
+	struct blk_backing a, b, c;
+	struct blk_options o;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/disk.img", dir);
+	write_file(path, (1 << 20) + 100);
+	assert_int_equal(blk_parse_options("path=x", &o, msg, sizeof(msg)), 0);
+	strcpy(o.path, path);
+
+	/* Whole sectors only: the 100-byte tail is left out. */
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), 0);
+	assert_int_equal(a.capacity, 1 << 20);
+	assert_int_equal(a.ignored_tail, 100);
+	assert_int_equal(a.logical_block, 512);
+	assert_false(a.is_blockdev);
+	/* A second read-write open is refused by the lock, a read-only too. */
+	assert_int_equal(blk_open_backing(&o, &b, msg, sizeof(msg)), -EBUSY);
+	assert_non_null(strstr(msg, "in use by another VM"));
+	o.readonly = true;
+	assert_int_equal(blk_open_backing(&o, &b, msg, sizeof(msg)), -EBUSY);
+	blk_close_backing(&a);
+	/* Read-only opens share the image, and keep writers out. */
+	assert_int_equal(blk_open_backing(&o, &b, msg, sizeof(msg)), 0);
+	assert_int_equal(blk_open_backing(&o, &c, msg, sizeof(msg)), 0);
+	assert_true(b.readonly);
+	o.readonly = false;
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), -EBUSY);
+	blk_close_backing(&b);
+	blk_close_backing(&c);
+
+	/* Missing, empty, and not a file. */
+	snprintf(o.path, sizeof(o.path), "%s/none.img", dir);
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "cannot open"));
+	snprintf(o.path, sizeof(o.path), "%s/small.img", dir);
+	write_file(o.path, 511);
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), -ERANGE);
+	assert_non_null(strstr(msg, "no whole 512-byte sector"));
+	unlink(o.path);
+	strcpy(o.path, dir);
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), -EISDIR);
+	o.readonly = true;
+	assert_int_equal(blk_open_backing(&o, &a, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "neither a regular file nor a block device"));
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_valid),
 		cmocka_unit_test(test_options_bad),
+		cmocka_unit_test(test_backing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
