@@ -209,6 +209,35 @@ static void test_msi_and_ioeventfds(void **state)
 	assert_int_equal(fh->ioeventfd_bad_calls, 2);
 }
 
+static void count_cb(void *arg)
+{
+	int *runs = arg;
+
+	(*runs)++;
+}
+
+static void test_watch_and_poll(void **state)
+{
+	struct fake_host *fh = *state;
+	int runs = 0, fds[2];
+	struct host_watch w;
+	char c = 'x';
+
+	assert_int_equal(pipe(fds), 0);
+	w = (struct host_watch){ .fd = fds[0], .cb = count_cb, .arg = &runs };
+	assert_int_equal(fh->hs.watch(fh->hs.ctx, &w), 0);
+	assert_int_equal(fake_host_poll(fh, 0), 0);	/* not readable */
+	assert_int_equal(write(fds[1], &c, 1), 1);
+	assert_int_equal(fake_host_poll(fh, 100), 1);
+	assert_int_equal(fake_host_poll(fh, 0), 1);	/* level-triggered */
+	assert_int_equal(runs, 2);
+	fh->hs.unwatch(fh->hs.ctx, &w);
+	assert_int_equal(fake_host_poll(fh, 0), 0);
+	assert_int_equal(runs, 2);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +251,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_init_rejects_wrap),
 		cmocka_unit_test_setup_teardown(test_msi_and_ioeventfds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_and_poll, setup,
 						teardown),
 	};
 

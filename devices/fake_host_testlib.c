@@ -5,6 +5,7 @@
  * file, whether or not it uses it.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -223,6 +224,51 @@ static int fake_ioeventfd(void *ctx, uint64_t addr, uint32_t len, int fd,
 	return 0;
 }
 
+static int fake_watch(void *ctx, struct host_watch *w)
+{
+	struct fake_host *fh = ctx;
+
+	if (fh->n_watches == FAKE_HOST_MAX_WATCHES)
+		return -ENOSPC;
+	fh->watches[fh->n_watches++] = w;
+	w->priv = fh;
+	return 0;
+}
+
+static void fake_unwatch(void *ctx, struct host_watch *w)
+{
+	struct fake_host *fh = ctx;
+	unsigned int i;
+
+	for (i = 0; i < fh->n_watches; i++)
+		if (fh->watches[i] == w) {
+			fh->watches[i] = fh->watches[--fh->n_watches];
+			w->priv = NULL;
+			return;
+		}
+}
+
+int fake_host_poll(struct fake_host *fh, int timeout_ms)
+{
+	struct pollfd pfd[FAKE_HOST_MAX_WATCHES];
+	struct host_watch *w[FAKE_HOST_MAX_WATCHES];
+	unsigned int i, n = fh->n_watches;
+	int ran = 0;
+
+	for (i = 0; i < n; i++) {
+		w[i] = fh->watches[i];
+		pfd[i] = (struct pollfd){ .fd = w[i]->fd, .events = POLLIN };
+	}
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & POLLIN) {
+			w[i]->cb(w[i]->arg);
+			ran++;
+		}
+	return ran;
+}
+
 void fake_host_reset_records(struct fake_host *fh)
 {
 	fh->guest_ptr_calls = 0;
@@ -272,6 +318,8 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.msi_set = fake_msi_set;
 	fh->hs.msi_free = fake_msi_free;
 	fh->hs.ioeventfd = fake_ioeventfd;
+	fh->hs.watch = fake_watch;
+	fh->hs.unwatch = fake_unwatch;
 	fake_host_reset_records(fh);
 	return 0;
 }

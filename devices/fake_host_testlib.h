@@ -22,6 +22,7 @@
 #define FAKE_HOST_MAX_REGIONS	32
 #define FAKE_HOST_MAX_MSI	64
 #define FAKE_HOST_MAX_IOEVENTFDS	64
+#define FAKE_HOST_MAX_WATCHES	64
 
 struct fake_host {
 	/* Hand &fh->hs to the device; hs.ctx points back at this struct. */
@@ -82,6 +83,10 @@ struct fake_host {
 	} ioeventfds[FAKE_HOST_MAX_IOEVENTFDS];
 	unsigned int n_ioeventfds;
 	unsigned int ioeventfd_bad_calls;	/* duplicate or unknown */
+
+	/* Watched fds, served by fake_host_poll(). */
+	struct host_watch *watches[FAKE_HOST_MAX_WATCHES];
+	unsigned int n_watches;
 };
 
 /*
@@ -97,6 +102,13 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size);
  * its eventfd), or -1 for a handle not allocated.
  */
 long fake_host_msi_count(struct fake_host *fh, int handle);
+
+/*
+ * Run the callback of every watched fd that is readable now, once each, as
+ * an event loop would; wait up to @timeout_ms for the first.  Returns how
+ * many ran.
+ */
+int fake_host_poll(struct fake_host *fh, int timeout_ms);
 
 /* Free the guest RAM and MSI eventfds; @fh may be initialized again. */
 void fake_host_free(struct fake_host *fh);

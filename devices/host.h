@@ -24,6 +24,19 @@ struct io_handler {
 		      uint32_t len);
 };
 
+/*
+ * An fd a device wants served on the event loop: @cb(@arg) runs on the
+ * loop's thread whenever @fd is readable (level-triggered: it runs again
+ * while the fd stays readable).  The device owns this struct and keeps it
+ * at its address while it is watched; @priv is the host's.
+ */
+struct host_watch {
+	int fd;
+	void (*cb)(void *arg);
+	void *arg;
+	void *priv;
+};
+
 struct host_services {
 	void *ctx;	/* first argument of every callback */
 
@@ -95,6 +108,13 @@ struct host_services {
 	 */
 	int (*ioeventfd)(void *ctx, uint64_t addr, uint32_t len, int fd,
 			 bool assign);
+
+	/*
+	 * Start or stop serving @w on the event loop.  watch returns 0 or
+	 * -errno.  Construction thread, or the loop's own thread.
+	 */
+	int (*watch)(void *ctx, struct host_watch *w);
+	void (*unwatch)(void *ctx, struct host_watch *w);
 };
 
 /* Little-endian helpers for register handlers. */

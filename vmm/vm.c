@@ -212,6 +212,43 @@ static int hs_ioeventfd(void *ctx, uint64_t addr, uint32_t len, int fd,
 	return irq_ioeventfd(vm->kvm.vm_fd, addr, len, fd, assign);
 }
 
+static void on_device_fd(struct ev_source *src, uint32_t events)
+{
+	struct host_watch *w = src->data;
+
+	(void)events;
+	w->cb(w->arg);
+}
+
+static int hs_watch(void *ctx, struct host_watch *w)
+{
+	struct vm *vm = ctx;
+	struct ev_source *src = calloc(1, sizeof(*src));
+	int ret;
+
+	if (!src)
+		return -ENOMEM;
+	*src = (struct ev_source){ .fd = w->fd, .cb = on_device_fd, .data = w };
+	ret = evloop_add(&vm->loop, src, EPOLLIN);
+	if (ret) {
+		free(src);
+		return ret;
+	}
+	w->priv = src;
+	return 0;
+}
+
+static void hs_unwatch(void *ctx, struct host_watch *w)
+{
+	struct vm *vm = ctx;
+
+	if (!w->priv)
+		return;
+	evloop_remove(&vm->loop, w->priv);
+	free(w->priv);
+	w->priv = NULL;
+}
+
 /* The 64-bit PCI window: above RAM, 1 GiB aligned. */
 static uint64_t pci_mmio64_base(const struct guest_mem *mem)
 {
@@ -392,6 +429,8 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.msi_set = hs_msi_set,
 		.msi_free = hs_msi_free,
 		.ioeventfd = hs_ioeventfd,
+		.watch = hs_watch,
+		.unwatch = hs_unwatch,
 	};
 	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
 	if (ret)
