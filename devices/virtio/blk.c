@@ -219,3 +219,181 @@ void blk_close_backing(struct blk_backing *b)
 		close(b->fd);
 	b->fd = -1;
 }
+
+/* ---- requests -------------------------------------------------------------- */
+
+static uint64_t get_le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/*
+ * Copy @len bytes found @skip bytes into the readable segments to @out.
+ * False when they are not all there, or not all in guest RAM.
+ */
+static bool copy_readable(const struct blk_seg *segs, unsigned int n,
+			  uint64_t skip, uint8_t *out, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && len && !segs[i].writable; i++) {
+		uint32_t take;
+
+		if (skip >= segs[i].len) {
+			skip -= segs[i].len;
+			continue;
+		}
+		if (!segs[i].base)
+			return false;
+		take = segs[i].len - skip < len ? segs[i].len - skip : len;
+		memcpy(out, segs[i].base + skip, take);
+		out += take;
+		len -= take;
+		skip = 0;
+	}
+	return !len;
+}
+
+/*
+ * Point req->iov at @len bytes of the segments of direction @writable,
+ * from @skip bytes in.  False when a buffer is not guest RAM or there are
+ * more pieces than BLK_MAX_DATA_SEGS.
+ */
+static bool gather(const struct blk_seg *segs, unsigned int n, bool writable,
+		   uint64_t skip, uint64_t len, struct blk_request *req)
+{
+	unsigned int i;
+
+	req->iovcnt = 0;
+	for (i = 0; i < n && len; i++) {
+		uint32_t take;
+
+		if (segs[i].writable != writable || !segs[i].len)
+			continue;
+		if (skip >= segs[i].len) {
+			skip -= segs[i].len;
+			continue;
+		}
+		if (!segs[i].base || req->iovcnt == BLK_MAX_DATA_SEGS)
+			return false;
+		take = segs[i].len - skip < len ? segs[i].len - skip : len;
+		req->iov[req->iovcnt++] = (struct iovec){
+			segs[i].base + skip, take,
+		};
+		len -= take;
+		skip = 0;
+	}
+	return !len;
+}
+
+/* Is [sector, sector + bytes / 512) inside the disk?  Overflow safe. */
+static bool in_disk(const struct blk_limits *lim, uint64_t sector,
+		    uint64_t bytes)
+{
+	uint64_t sectors = lim->capacity / BLK_SECTOR;
+
+	return sector <= sectors && bytes / BLK_SECTOR <= sectors - sector;
+}
+
+static int parse_range(const struct blk_seg *segs, unsigned int n,
+		       uint64_t data_r, uint64_t data_w,
+		       const struct blk_limits *lim, struct blk_request *req)
+{
+	bool zeroes = req->type == BLK_T_WRITE_ZEROES;
+	uint8_t range[16];
+	uint64_t sector;
+	uint32_t num, flags;
+
+	if (!(zeroes ? lim->write_zeroes : lim->discard))
+		return BLK_S_UNSUPP;
+	/* One range per request (max_*_seg is 1), nothing to write back. */
+	if (lim->readonly || data_w || data_r != sizeof(range) ||
+	    !copy_readable(segs, n, BLK_HEADER_SIZE, range, sizeof(range)))
+		return BLK_S_IOERR;
+	sector = get_le(range, 8);
+	num = get_le(range + 8, 4);
+	flags = get_le(range + 12, 4);
+	if (flags & ~(uint32_t)(zeroes ? BLK_WZ_FLAG_UNMAP : 0))
+		return BLK_S_UNSUPP;
+	if (!num || num > BLK_MAX_RANGE_SECTORS ||
+	    !in_disk(lim, sector, (uint64_t)num * BLK_SECTOR))
+		return BLK_S_IOERR;
+	req->offset = sector * BLK_SECTOR;
+	req->len = (uint64_t)num * BLK_SECTOR;
+	req->unmap = flags & BLK_WZ_FLAG_UNMAP;
+	return BLK_S_OK;
+}
+
+int blk_parse_request(const struct blk_seg *segs, unsigned int n,
+		      const struct blk_limits *lim, struct blk_request *req)
+{
+	uint64_t readable = 0, writable = 0, data_r, data_w, sector;
+	uint8_t header[BLK_HEADER_SIZE];
+	int last_w = -1;
+	unsigned int i;
+
+	req->iovcnt = 0;
+	req->status = NULL;
+	req->in_len = 0;
+	req->offset = req->len = 0;
+	req->unmap = false;
+	req->type = UINT32_MAX;
+	for (i = 0; i < n; i++) {
+		if (segs[i].writable) {
+			writable += segs[i].len;
+			if (segs[i].len)
+				last_w = i;
+		} else {
+			readable += segs[i].len;
+		}
+	}
+	/* The status byte: the last writable byte; none, nothing to say. */
+	if (last_w < 0 || !segs[last_w].base)
+		return BLK_S_IOERR;
+	req->status = segs[last_w].base + segs[last_w].len - 1;
+	req->in_len = 1;
+	if (readable < BLK_HEADER_SIZE ||
+	    !copy_readable(segs, n, 0, header, sizeof(header)))
+		return BLK_S_IOERR;
+	req->type = get_le(header, 4);
+	sector = get_le(header + 8, 8);
+	data_r = readable - BLK_HEADER_SIZE;
+	data_w = writable - 1;
+
+	switch (req->type) {
+	case BLK_T_IN:
+	case BLK_T_OUT: {
+		bool in = req->type == BLK_T_IN;
+		uint64_t len = in ? data_w : data_r;
+
+		/* Data the wrong way, none, not whole sectors: IOERR (13, 26). */
+		if ((in ? data_r : data_w) || !len || len % BLK_SECTOR ||
+		    (!in && lim->readonly) || !in_disk(lim, sector, len))
+			return BLK_S_IOERR;
+		if (!gather(segs, n, in, in ? 0 : BLK_HEADER_SIZE, len, req))
+			return BLK_S_IOERR;
+		req->offset = sector * BLK_SECTOR;
+		req->len = len;
+		if (in)
+			req->in_len += len;
+		return BLK_S_OK;
+	}
+	case BLK_T_FLUSH:
+		return BLK_S_OK;
+	case BLK_T_GET_ID:
+		if (data_w < BLK_SERIAL_MAX ||
+		    !gather(segs, n, true, 0, BLK_SERIAL_MAX, req))
+			return BLK_S_IOERR;
+		req->len = BLK_SERIAL_MAX;
+		req->in_len += BLK_SERIAL_MAX;
+		return BLK_S_OK;
+	case BLK_T_DISCARD:
+	case BLK_T_WRITE_ZEROES:
+		return parse_range(segs, n, data_r, data_w, lim, req);
+	}
+	return BLK_S_UNSUPP;
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define BLK_SERIAL_MAX		20	/* VIRTIO_BLK_ID_BYTES */
 #define BLK_MAX_QUEUES		64
@@ -61,5 +62,63 @@ void blk_close_backing(struct blk_backing *b);
  */
 int blk_parse_options(const char *spec, struct blk_options *o, char *msg,
 		      size_t msg_len);
+
+/* Request types and status values (virtio 1.x, 5.2.6). */
+#define BLK_T_IN		0
+#define BLK_T_OUT		1
+#define BLK_T_FLUSH		4
+#define BLK_T_GET_ID		8
+#define BLK_T_DISCARD		11
+#define BLK_T_WRITE_ZEROES	13
+#define BLK_S_OK		0
+#define BLK_S_IOERR		1
+#define BLK_S_UNSUPP		2
+
+#define BLK_SECTOR		512
+#define BLK_HEADER_SIZE		16
+#define BLK_MAX_DATA_SEGS	256	/* seg_max advertised */
+#define BLK_MAX_RANGE_SECTORS	(1u << 22)	/* 2 GiB per discard/zeroes range */
+#define BLK_WZ_FLAG_UNMAP	1
+
+/* One buffer of a descriptor chain: @base NULL when it is not guest RAM. */
+struct blk_seg {
+	uint8_t *base;
+	uint32_t len;
+	bool writable;
+};
+
+/* What the device knows when it checks a request. */
+struct blk_limits {
+	uint64_t capacity;		/* bytes */
+	bool readonly;
+	bool discard, write_zeroes;	/* features the driver accepted */
+};
+
+/*
+ * A request checked and ready: for IN and OUT, the data buffers as
+ * iovecs and the byte offset; for DISCARD and WRITE_ZEROES, the one range
+ * (@offset, @len) and whether WRITE_ZEROES may unmap; @status points at
+ * the status byte in guest RAM (NULL: nowhere to write it).
+ */
+struct blk_request {
+	uint32_t type;
+	uint64_t offset, len;
+	bool unmap;
+	struct iovec iov[BLK_MAX_DATA_SEGS];
+	unsigned int iovcnt;
+	uint8_t *status;
+	uint32_t in_len;		/* bytes the device writes, status included */
+};
+
+/*
+ * Check the request made of @segs (readable ones first, as the queue
+ * hands them over) against @lim and fill @req (bad-inputs.md rows 9, 12,
+ * 13 and 26).  Returns BLK_S_OK when the request is to be carried out,
+ * else the status to complete it with at once (BLK_S_IOERR or
+ * BLK_S_UNSUPP; req->status may then be NULL: complete with length 0).
+ * Reads the header and range descriptors from guest memory once.  Pure.
+ */
+int blk_parse_request(const struct blk_seg *segs, unsigned int n,
+		      const struct blk_limits *lim, struct blk_request *req);
 
 #endif

@@ -145,12 +145,210 @@ static void test_backing(void **state)
 	rmdir(dir);
 }
 
+/* ---- request parsing --------------------------------------------------------- */
+
+#define CAP	(1ULL << 20)	/* a 1 MiB disk: 2048 sectors */
+
+static uint8_t ram[65536];
+
+static struct blk_seg seg(unsigned int off, uint32_t len, bool w)
+{
+	return (struct blk_seg){ ram + off, len, w };
+}
+
+static void put_header(unsigned int off, uint32_t type, uint64_t sector)
+{
+	memset(ram + off, 0, 16);
+	memcpy(ram + off, &type, 4);
+	memcpy(ram + off + 8, &sector, 8);
+}
+
+static void put_range(unsigned int off, uint64_t sector, uint32_t num,
+		      uint32_t flags)
+{
+	memcpy(ram + off, &sector, 8);
+	memcpy(ram + off + 8, &num, 4);
+	memcpy(ram + off + 12, &flags, 4);
+}
+
+static const struct blk_limits lim = {
+	.capacity = CAP, .discard = true, .write_zeroes = true,
+};
+
+static void test_request_io(void **state)
+{
+	struct blk_request *req = malloc(sizeof(*req));
+	struct blk_limits ro = lim;
+	struct blk_seg s[4];
+
+	(void)state;
+	/* IN: header, data in two buffers, status. */
+	put_header(0, BLK_T_IN, 7);
+	s[0] = seg(0, 16, false);
+	s[1] = seg(1024, 1024, true);
+	s[2] = seg(4096, 3072, true);
+	s[3] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 4, &lim, req), BLK_S_OK);
+	assert_int_equal(req->type, BLK_T_IN);
+	assert_int_equal(req->offset, 7 * 512);
+	assert_int_equal(req->len, 4096);
+	assert_int_equal(req->iovcnt, 2);
+	assert_ptr_equal(req->iov[1].iov_base, ram + 4096);
+	assert_int_equal(req->iov[1].iov_len, 3072);
+	assert_ptr_equal(req->status, ram + 100);
+	assert_int_equal(req->in_len, 4097);
+
+	/* OUT with header and data in one buffer, header split in two. */
+	put_header(200, BLK_T_OUT, 2047);
+	s[0] = seg(200, 8, false);
+	s[1] = seg(208, 8 + 512, false);
+	s[2] = seg(101, 1, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_OK);
+	assert_int_equal(req->offset, 2047 * 512);	/* the last sector */
+	assert_int_equal(req->iovcnt, 1);
+	assert_ptr_equal(req->iov[0].iov_base, ram + 216);
+	assert_int_equal(req->in_len, 1);
+	/* ...refused on a read-only disk. */
+	ro.readonly = true;
+	assert_int_equal(blk_parse_request(s, 3, &ro, req), BLK_S_IOERR);
+	assert_ptr_equal(req->status, ram + 101);
+
+	/* One sector past the end, or a sector number that wraps. */
+	put_header(200, BLK_T_OUT, 2048);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	put_header(200, BLK_T_OUT, UINT64_MAX);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	put_header(200, BLK_T_OUT, UINT64_MAX / 512 + 1);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+
+	/* Not whole sectors, no data, data the wrong way. */
+	put_header(0, BLK_T_IN, 0);
+	s[0] = seg(0, 16, false);
+	s[1] = seg(1024, 1000, true);
+	s[2] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	assert_int_equal(blk_parse_request(s, 1, &lim, req), BLK_S_IOERR);
+	s[1] = seg(1024, 0, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	s[0] = seg(0, 16 + 512, false);
+	s[1] = seg(1024, 512, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	free(req);
+}
+
+static void test_request_hostile(void **state)
+{
+	struct blk_request *req = malloc(sizeof(*req));
+	struct blk_seg *s = calloc(BLK_MAX_DATA_SEGS + 3, sizeof(*s));
+	unsigned int i;
+
+	(void)state;
+	put_header(0, BLK_T_IN, 0);
+	/* No writable byte at all: nowhere to put a status (row 12). */
+	s[0] = seg(0, 16, false);
+	assert_int_equal(blk_parse_request(s, 1, &lim, req), BLK_S_IOERR);
+	assert_null(req->status);
+	/* The status byte outside RAM (row 9): the same. */
+	s[1] = (struct blk_seg){ NULL, 1, true };
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_IOERR);
+	assert_null(req->status);
+	/* A data buffer outside RAM: IOERR, with a status to write. */
+	s[1] = (struct blk_seg){ NULL, 512, true };
+	s[2] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	assert_ptr_equal(req->status, ram + 100);
+	/* The header outside RAM, or short. */
+	s[0] = (struct blk_seg){ NULL, 16, false };
+	s[1] = seg(1024, 512, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	s[0] = seg(0, 15, false);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+	/* More data buffers than seg_max. */
+	s[0] = seg(0, 16, false);
+	for (i = 1; i <= BLK_MAX_DATA_SEGS + 1; i++)
+		s[i] = seg(1024, 512, true);
+	s[i] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, i + 1, &lim, req), BLK_S_IOERR);
+	/* Exactly seg_max data buffers are fine. */
+	s[BLK_MAX_DATA_SEGS + 1] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, BLK_MAX_DATA_SEGS + 2, &lim, req),
+			 BLK_S_OK);
+	assert_int_equal(req->iovcnt, BLK_MAX_DATA_SEGS);
+	/* An unknown type. */
+	put_header(0, 99, 0);
+	s[1] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_UNSUPP);
+	/* The header is read once: rewriting it later changes nothing. */
+	put_header(0, BLK_T_FLUSH, 0);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_OK);
+	put_header(0, BLK_T_OUT, 0);
+	assert_int_equal(req->type, BLK_T_FLUSH);
+	free(s);
+	free(req);
+}
+
+static void test_request_get_id_and_ranges(void **state)
+{
+	struct blk_request *req = malloc(sizeof(*req));
+	struct blk_limits ro = lim, none = lim;
+	struct blk_seg s[3];
+
+	(void)state;
+	put_header(0, BLK_T_GET_ID, 0);
+	s[0] = seg(0, 16, false);
+	s[1] = seg(1024, 20, true);
+	s[2] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_OK);
+	assert_int_equal(req->len, 20);
+	assert_int_equal(req->in_len, 21);
+	s[1] = seg(1024, 19, true);
+	assert_int_equal(blk_parse_request(s, 3, &lim, req), BLK_S_IOERR);
+
+	/* DISCARD: one range, whole sectors, inside the disk. */
+	put_header(0, BLK_T_DISCARD, 0);
+	put_range(16, 10, 8, 0);
+	s[0] = seg(0, 32, false);
+	s[1] = seg(100, 1, true);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_OK);
+	assert_int_equal(req->offset, 10 * 512);
+	assert_int_equal(req->len, 8 * 512);
+	none.discard = none.write_zeroes = false;
+	assert_int_equal(blk_parse_request(s, 2, &none, req), BLK_S_UNSUPP);
+	ro.readonly = true;
+	assert_int_equal(blk_parse_request(s, 2, &ro, req), BLK_S_IOERR);
+	put_range(16, 10, 8, BLK_WZ_FLAG_UNMAP);	/* not a discard flag */
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_UNSUPP);
+	put_range(16, 2040, 9, 0);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_IOERR);
+	put_range(16, 0, 0, 0);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_IOERR);
+	put_range(16, UINT64_MAX - 2, 8, 0);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_IOERR);
+	s[0] = seg(0, 48, false);			/* two ranges */
+	put_range(16, 0, 8, 0);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_IOERR);
+
+	/* WRITE_ZEROES may carry UNMAP, nothing else. */
+	put_header(0, BLK_T_WRITE_ZEROES, 0);
+	put_range(16, 0, 2048, BLK_WZ_FLAG_UNMAP);
+	s[0] = seg(0, 32, false);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_OK);
+	assert_true(req->unmap);
+	assert_int_equal(req->len, CAP);
+	put_range(16, 0, 8, 2);
+	assert_int_equal(blk_parse_request(s, 2, &lim, req), BLK_S_UNSUPP);
+	free(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_valid),
 		cmocka_unit_test(test_options_bad),
 		cmocka_unit_test(test_backing),
+		cmocka_unit_test(test_request_io),
+		cmocka_unit_test(test_request_hostile),
+		cmocka_unit_test(test_request_get_id_and_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
