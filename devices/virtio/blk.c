@@ -397,3 +397,218 @@ int blk_parse_request(const struct blk_seg *segs, unsigned int n,
 	}
 	return BLK_S_UNSUPP;
 }
+
+/* ---- a queue's I/O ------------------------------------------------------------ */
+
+int blk_queue_init(struct blk_queue *q, struct io_engine *engine,
+		   unsigned int file, const struct blk_limits *lim,
+		   const char *serial, unsigned int depth,
+		   const struct blk_queue_ops *ops, void *ctx)
+{
+	memset(q, 0, sizeof(*q));
+	q->slots = calloc(depth, sizeof(*q->slots));
+	if (!q->slots)
+		return -ENOMEM;
+	q->n_slots = depth;
+	q->engine = engine;
+	q->file = file;
+	q->lim = lim;
+	q->serial = serial;
+	q->ops = ops;
+	q->ctx = ctx;
+	return 0;
+}
+
+void blk_queue_destroy(struct blk_queue *q)
+{
+	free(q->slots);
+	q->slots = NULL;
+}
+
+bool blk_queue_can_take(const struct blk_queue *q)
+{
+	return !q->stalled && q->n_used < q->n_slots;
+}
+
+unsigned int blk_queue_in_flight(const struct blk_queue *q)
+{
+	return q->n_used;
+}
+
+/* Write @status and give chain @head back with @len bytes written. */
+static void finish(struct blk_queue *q, uint16_t head, uint8_t *status,
+		   uint8_t value, uint32_t len)
+{
+	if (status)
+		*(volatile uint8_t *)status = value;
+	else
+		len = 0;	/* nowhere to say anything (row 12) */
+	if (value != BLK_S_OK)
+		q->stats.errors++;
+	q->ops->complete(q->ctx, head, value == BLK_S_OK ? len : (status ? 1 : 0));
+}
+
+static unsigned int slot_get(struct blk_queue *q, const struct blk_request *req,
+			     uint16_t head)
+{
+	unsigned int i;
+
+	for (i = 0; q->slots[i].used; i++)
+		;
+	q->slots[i] = (struct blk_slot){
+		.used = true, .head = head, .type = req->type,
+		.in_len = req->in_len, .status = req->status,
+		.is_write = req->type == BLK_T_OUT || req->type == BLK_T_DISCARD ||
+			    req->type == BLK_T_WRITE_ZEROES,
+	};
+	q->n_used++;
+	return i;
+}
+
+static void slot_done(struct blk_queue *q, unsigned int i, uint8_t value)
+{
+	struct blk_slot *s = &q->slots[i];
+
+	if (s->is_write)
+		q->writes_in_flight--;
+	finish(q, s->head, s->status, value, s->in_len);
+	s->used = false;
+	q->n_used--;
+}
+
+/* Hand slot @i's request to the engine: 0, or -EAGAIN (try again later). */
+static int start(struct blk_queue *q, unsigned int i,
+		 const struct blk_request *req)
+{
+	static const enum io_op ops[] = {
+		[BLK_T_IN] = IO_OP_READ, [BLK_T_OUT] = IO_OP_WRITE,
+		[BLK_T_FLUSH] = IO_OP_DSYNC, [BLK_T_DISCARD] = IO_OP_DISCARD,
+		[BLK_T_WRITE_ZEROES] = IO_OP_WRITE_ZEROES,
+	};
+	struct io_request io = {
+		.op = ops[req->type],
+		.file = q->file,
+		.offset = req->offset,
+		.len = req->len,
+		.iov = req->iov,
+		.iovcnt = req->iovcnt,
+		.data = (void *)(uintptr_t)i,
+	};
+	int ret = io_engine_submit(q->engine, &io);
+
+	if (ret == -EAGAIN)
+		return ret;
+	if (ret) {
+		slot_done(q, i, BLK_S_IOERR);	/* the engine refused it */
+		return 0;
+	}
+	if (q->slots[i].is_write)
+		q->writes_in_flight++;
+	return 0;
+}
+
+void blk_queue_take(struct blk_queue *q, const struct blk_chain *c)
+{
+	struct blk_request *req = &q->scratch;
+	unsigned int i;
+	int st;
+
+	st = blk_parse_request(c->segs, c->n, q->lim, req);
+	if (st != BLK_S_OK) {
+		finish(q, c->head, req->status, st, 0);
+		return;
+	}
+	switch (req->type) {
+	case BLK_T_GET_ID: {
+		char id[BLK_SERIAL_MAX] = { 0 };
+		size_t off = 0;
+
+		/* The serial, NUL-padded to 20 bytes. */
+		strncpy(id, q->serial ? q->serial : "", sizeof(id));
+		for (i = 0; i < req->iovcnt; i++) {
+			memcpy(req->iov[i].iov_base, id + off, req->iov[i].iov_len);
+			off += req->iov[i].iov_len;
+		}
+		q->stats.get_ids++;
+		finish(q, c->head, req->status, BLK_S_OK, req->in_len);
+		return;
+	}
+	case BLK_T_IN:
+		q->stats.reads++;
+		q->stats.bytes_read += req->len;
+		break;
+	case BLK_T_OUT:
+		q->stats.writes++;
+		q->stats.bytes_written += req->len;
+		break;
+	case BLK_T_FLUSH:
+		q->stats.flushes++;
+		break;
+	case BLK_T_DISCARD:
+		q->stats.discards++;
+		break;
+	case BLK_T_WRITE_ZEROES:
+		q->stats.zeroes++;
+		break;
+	}
+	i = slot_get(q, req, c->head);
+	if (req->type == BLK_T_FLUSH && q->writes_in_flight) {
+		/* After the writes before it (the ordering rule). */
+		q->slots[i].deferred = true;
+		q->deferred_flushes++;
+		return;
+	}
+	if (start(q, i, req) == -EAGAIN) {
+		q->waiting = *req;
+		q->waiting_slot = i;
+		q->stalled = true;
+	}
+}
+
+void blk_queue_kick(struct blk_queue *q)
+{
+	io_engine_flush(q->engine);
+}
+
+/* Start deferred flushes once no write is in flight. */
+static void start_flushes(struct blk_queue *q)
+{
+	struct blk_request flush = { .type = BLK_T_FLUSH };
+	unsigned int i;
+
+	if (!q->deferred_flushes || q->writes_in_flight)
+		return;
+	for (i = 0; i < q->n_slots && q->deferred_flushes; i++) {
+		if (!q->slots[i].used || !q->slots[i].deferred)
+			continue;
+		if (start(q, i, &flush) == -EAGAIN)
+			return;		/* the next completion retries */
+		q->slots[i].deferred = false;
+		q->deferred_flushes--;
+	}
+}
+
+void blk_queue_reap(struct blk_queue *q)
+{
+	struct io_completion done[32];
+	int n, k;
+
+	while ((n = io_engine_reap(q->engine, done, 32)) > 0) {
+		for (k = 0; k < n; k++) {
+			unsigned int i = (uintptr_t)done[k].data;
+			int64_t res = done[k].res;
+			uint8_t value = BLK_S_OK;
+
+			/* A discard the file system cannot do changes nothing: fine. */
+			if (res < 0 && !(res == -EOPNOTSUPP &&
+					 q->slots[i].type == BLK_T_DISCARD))
+				value = BLK_S_IOERR;
+			slot_done(q, i, value);
+		}
+	}
+	if (q->stalled && start(q, q->waiting_slot, &q->waiting) == 0)
+		q->stalled = false;
+	start_flushes(q);
+	io_engine_flush(q->engine);
+	q->ops->completed(q->ctx);
+}

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "../io/engine.h"
+
 #define BLK_SERIAL_MAX		20	/* VIRTIO_BLK_ID_BYTES */
 #define BLK_MAX_QUEUES		64
 #define BLK_PATH_MAX		4096
@@ -120,5 +122,97 @@ struct blk_request {
  */
 int blk_parse_request(const struct blk_seg *segs, unsigned int n,
 		      const struct blk_limits *lim, struct blk_request *req);
+
+/* ---- one request queue's I/O ------------------------------------------------ */
+
+#define BLK_MAX_CHAIN		(BLK_MAX_DATA_SEGS + 2)
+
+/* A descriptor chain as the virtqueue hands it over. */
+struct blk_chain {
+	uint16_t head;
+	unsigned int n;
+	struct blk_seg segs[BLK_MAX_CHAIN];
+};
+
+/* How a queue gives chains back: the virtqueue glue implements these. */
+struct blk_queue_ops {
+	/* Chain @head is done; @len bytes were written into it. */
+	void (*complete)(void *ctx, uint16_t head, uint32_t len);
+	/* A batch of completions ends: publish them, interrupt if due. */
+	void (*completed)(void *ctx);
+};
+
+struct blk_slot {
+	bool used, deferred, is_write;
+	uint16_t head;
+	uint32_t type;
+	uint32_t in_len;
+	uint8_t *status;
+};
+
+struct blk_queue_stats {
+	uint64_t reads, writes, flushes, discards, zeroes, get_ids;
+	uint64_t errors;		/* completed with IOERR or UNSUPP */
+	uint64_t bytes_read, bytes_written;
+};
+
+/*
+ * A request queue's I/O: checks chains, starts them on its engine, and
+ * completes them.  FLUSH waits until every write this queue started
+ * before it has completed, then syncs; its completion is posted only
+ * after the sync succeeded (a failed sync completes with IOERR).  When
+ * the engine is full, one parsed request waits and the queue takes no
+ * more chains (blk_queue_can_take) until completions free room: nothing
+ * is dropped.  One thread (the device's I/O thread) calls everything.
+ */
+struct blk_queue {
+	struct io_engine *engine;
+	unsigned int file;
+	const struct blk_limits *lim;
+	const char *serial;		/* up to 20 bytes */
+	const struct blk_queue_ops *ops;
+	void *ctx;
+	struct blk_slot *slots;
+	unsigned int n_slots, n_used;
+	unsigned int writes_in_flight;	/* OUT, DISCARD, WRITE_ZEROES */
+	unsigned int deferred_flushes;
+	bool stalled;			/* @waiting holds a request */
+	unsigned int waiting_slot;
+	struct blk_request waiting;
+	struct blk_request scratch;
+	struct blk_queue_stats stats;
+};
+
+/*
+ * Set @q up on @engine (file index @file), at most @depth requests in
+ * flight.  @lim and @serial must outlive @q.  Returns 0 or -ENOMEM.
+ */
+int blk_queue_init(struct blk_queue *q, struct io_engine *engine,
+		   unsigned int file, const struct blk_limits *lim,
+		   const char *serial, unsigned int depth,
+		   const struct blk_queue_ops *ops, void *ctx);
+void blk_queue_destroy(struct blk_queue *q);
+
+/* Can the queue take another chain now? */
+bool blk_queue_can_take(const struct blk_queue *q);
+
+/*
+ * Take chain @c (only when blk_queue_can_take): complete it at once when
+ * it is malformed or needs no I/O, else start it (at the next
+ * blk_queue_kick).
+ */
+void blk_queue_take(struct blk_queue *q, const struct blk_chain *c);
+
+/* Start what was taken (one entry into the kernel for the batch). */
+void blk_queue_kick(struct blk_queue *q);
+
+/*
+ * The engine's fd is readable: complete what finished, start what was
+ * waiting for it, and call ops->completed once.
+ */
+void blk_queue_reap(struct blk_queue *q);
+
+/* Requests taken and not yet completed. */
+unsigned int blk_queue_in_flight(const struct blk_queue *q);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../io/fault_testlib.h"
 #include "blk.h"
 
 static void test_options_valid(void **state)
@@ -340,6 +341,212 @@ static void test_request_get_id_and_ranges(void **state)
 	free(req);
 }
 
+/* ---- a queue's I/O, on the fault engine over a real file ------------------------ */
+
+struct qfix {
+	char path[64];
+	int fd;
+	struct io_engine *e;
+	struct blk_limits lim;
+	struct blk_queue q;
+	uint16_t done_head[64];
+	uint32_t done_len[64];
+	unsigned int n_done, batches;
+};
+
+static void q_complete(void *ctx, uint16_t head, uint32_t len)
+{
+	struct qfix *f = ctx;
+
+	f->done_head[f->n_done] = head;
+	f->done_len[f->n_done++] = len;
+}
+
+static void q_completed(void *ctx)
+{
+	((struct qfix *)ctx)->batches++;
+}
+
+static const struct blk_queue_ops q_ops = { q_complete, q_completed };
+
+static int q_setup(void **state)
+{
+	struct qfix *f = calloc(1, sizeof(*f));
+	struct io_engine_config cfg = { .depth = 8 };
+
+	strcpy(f->path, "/tmp/wisp-blkq-XXXXXX");
+	f->fd = mkstemp(f->path);
+	assert_true(f->fd >= 0);
+	assert_int_equal(ftruncate(f->fd, CAP), 0);
+	assert_int_equal(fault_engine_create(&cfg, &f->e), 0);
+	assert_int_equal(io_engine_add_file(f->e, f->fd, 0), 0);
+	f->lim = lim;
+	assert_int_equal(blk_queue_init(&f->q, f->e, 0, &f->lim, "WISP-SERIAL", 8,
+					&q_ops, f), 0);
+	memset(ram, 0, sizeof(ram));
+	*state = f;
+	return 0;
+}
+
+static int q_teardown(void **state)
+{
+	struct qfix *f = *state;
+
+	blk_queue_destroy(&f->q);
+	io_engine_destroy(f->e);
+	close(f->fd);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* A chain: header at @hdr, one data buffer, the status byte at @st. */
+static struct blk_chain *chain(uint16_t head, uint32_t type, uint64_t sector,
+			       unsigned int data, uint32_t len, unsigned int st)
+{
+	static struct blk_chain c;
+
+	put_header(head * 32, type, sector);
+	c.head = head;
+	c.n = 0;
+	c.segs[c.n++] = seg(head * 32, 16, false);
+	if (len)
+		c.segs[c.n++] = seg(data, len, type != BLK_T_OUT);
+	c.segs[c.n++] = seg(st, 1, true);
+	return &c;
+}
+
+/* Kick, then reap until @want chains are done (or give up). */
+static void run(struct qfix *f, unsigned int want)
+{
+	int i;
+
+	blk_queue_kick(&f->q);
+	for (i = 0; i < 20 && f->n_done < want; i++)
+		blk_queue_reap(&f->q);
+	assert_int_equal(f->n_done, want);
+}
+
+static void test_queue_read_write_flush_order(void **state)
+{
+	struct qfix *f = *state;
+	const struct fault_stats *st = fault_engine_stats(f->e);
+
+	memset(ram + 8192, 0x5a, 4096);
+	blk_queue_take(&f->q, chain(1, BLK_T_OUT, 8, 8192, 4096, 2000));
+	/* The flush waits for the write taken before it. */
+	blk_queue_take(&f->q, chain(2, BLK_T_FLUSH, 0, 0, 0, 2001));
+	assert_int_equal(blk_queue_in_flight(&f->q), 2);
+	assert_int_equal(io_engine_inflight(f->e), 1);	/* the sync is held */
+	assert_int_equal(st->steps[FAULT_DSYNC], 0);
+	run(f, 2);
+	assert_int_equal(f->done_head[0], 1);	/* the write first */
+	assert_int_equal(f->done_head[1], 2);
+	assert_int_equal(st->syscalls[FAULT_DSYNC], 1);
+	assert_int_equal(ram[2000], BLK_S_OK);
+	assert_int_equal(ram[2001], BLK_S_OK);
+	assert_int_equal(f->done_len[0], 1);
+	/* Read it back. */
+	blk_queue_take(&f->q, chain(3, BLK_T_IN, 8, 16384, 4096, 2002));
+	run(f, 3);
+	assert_int_equal(f->done_len[2], 4097);
+	assert_memory_equal(ram + 16384, ram + 8192, 4096);
+	assert_int_equal(ram[2002], BLK_S_OK);
+	assert_int_equal(f->q.stats.bytes_written, 4096);
+	assert_int_equal(f->q.stats.flushes, 1);
+	assert_int_equal(blk_queue_in_flight(&f->q), 0);
+}
+
+static void test_queue_errors(void **state)
+{
+	struct qfix *f = *state;
+	struct io_fault sync_fails = { .ops = 1u << IO_OP_DSYNC, .error = -EIO };
+	struct io_fault nospace = { .ops = 1u << IO_OP_WRITE, .error = -ENOSPC };
+	struct io_fault eio = { .ops = 1u << IO_OP_READ, .error = -EIO };
+	const struct fault_stats *st = fault_engine_stats(f->e);
+
+	/* A failed sync is IOERR, and is not retried into a success. */
+	assert_int_equal(fault_engine_inject(f->e, &sync_fails), 0);
+	blk_queue_take(&f->q, chain(1, BLK_T_FLUSH, 0, 0, 0, 2000));
+	run(f, 1);
+	assert_int_equal(ram[2000], BLK_S_IOERR);
+	assert_int_equal(f->done_len[0], 1);
+	assert_int_equal(st->steps[FAULT_DSYNC], 1);
+	/* ENOSPC on a write, EIO on a read: IOERR each, the queue goes on. */
+	assert_int_equal(fault_engine_inject(f->e, &nospace), 0);
+	assert_int_equal(fault_engine_inject(f->e, &eio), 0);
+	blk_queue_take(&f->q, chain(2, BLK_T_OUT, 0, 8192, 512, 2001));
+	blk_queue_take(&f->q, chain(3, BLK_T_IN, 0, 8192, 512, 2002));
+	blk_queue_take(&f->q, chain(4, BLK_T_IN, 1, 8192, 512, 2003));
+	run(f, 4);
+	assert_int_equal(ram[2001], BLK_S_IOERR);
+	assert_int_equal(ram[2002], BLK_S_IOERR);
+	assert_int_equal(ram[2003], BLK_S_OK);
+	assert_int_equal(f->q.stats.errors, 3);
+	/* A malformed chain completes at once, with its status... */
+	blk_queue_take(&f->q, chain(5, BLK_T_IN, 0, 8192, 500, 2004));
+	assert_int_equal(f->n_done, 5);
+	assert_int_equal(ram[2004], BLK_S_IOERR);
+	assert_int_equal(f->done_len[4], 1);
+	/* ...or with length 0 when it has no status byte. */
+	{
+		struct blk_chain *c = chain(6, BLK_T_IN, 0, 0, 0, 0);
+
+		c->n = 1;
+		blk_queue_take(&f->q, c);
+		assert_int_equal(f->n_done, 6);
+		assert_int_equal(f->done_len[5], 0);
+	}
+}
+
+static void test_queue_back_pressure(void **state)
+{
+	struct qfix *f = *state;
+	unsigned int i;
+
+	/* The engine refuses: the request waits, nothing is lost. */
+	fault_engine_refuse_submits(f->e, 1);
+	blk_queue_take(&f->q, chain(1, BLK_T_IN, 0, 8192, 512, 2000));
+	assert_false(blk_queue_can_take(&f->q));
+	blk_queue_reap(&f->q);		/* starts it */
+	assert_true(blk_queue_can_take(&f->q));
+	run(f, 1);
+	assert_int_equal(ram[2000], BLK_S_OK);
+	/* A full queue takes no more until completions. */
+	for (i = 0; i < 8; i++)
+		blk_queue_take(&f->q, chain(10 + i, BLK_T_IN, i, 8192, 512, 2001 + i));
+	assert_false(blk_queue_can_take(&f->q));
+	run(f, 9);
+	assert_true(blk_queue_can_take(&f->q));
+	for (i = 0; i < 8; i++)
+		assert_int_equal(ram[2001 + i], BLK_S_OK);
+}
+
+static void test_queue_get_id_and_discard(void **state)
+{
+	struct qfix *f = *state;
+	struct io_fault no_punch = {
+		.ops = 1u << IO_OP_DISCARD, .error = -EOPNOTSUPP,
+	};
+	struct blk_chain *c;
+
+	memset(ram + 8192, 0xff, 20);
+	blk_queue_take(&f->q, chain(1, BLK_T_GET_ID, 0, 8192, 20, 2000));
+	assert_int_equal(f->n_done, 1);
+	assert_int_equal(f->done_len[0], 21);
+	assert_memory_equal(ram + 8192, "WISP-SERIAL\0\0\0\0\0\0\0\0\0", 20);
+
+	/* A discard the file system cannot do is fine: data unchanged. */
+	assert_int_equal(fault_engine_inject(f->e, &no_punch), 0);
+	c = chain(2, BLK_T_DISCARD, 0, 0, 0, 2001);
+	put_range(2 * 32 + 16, 0, 8, 0);
+	c->segs[0].len = 32;
+	blk_queue_take(&f->q, c);
+	run(f, 2);
+	assert_int_equal(ram[2001], BLK_S_OK);
+	assert_int_equal(f->q.stats.discards, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +556,13 @@ int main(void)
 		cmocka_unit_test(test_request_io),
 		cmocka_unit_test(test_request_hostile),
 		cmocka_unit_test(test_request_get_id_and_ranges),
+		cmocka_unit_test_setup_teardown(test_queue_read_write_flush_order,
+						q_setup, q_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_errors, q_setup, q_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_back_pressure, q_setup,
+						q_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_get_id_and_discard,
+						q_setup, q_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
