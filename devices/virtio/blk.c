@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "blk.h"
+#include "pci.h"
+#include "virtq.h"
 
 __attribute__((format(printf, 3, 4)))
 static int bad(char *msg, size_t msg_len, const char *fmt, ...)
@@ -611,4 +614,396 @@ void blk_queue_reap(struct blk_queue *q)
 	start_flushes(q);
 	io_engine_flush(q->engine);
 	q->ops->completed(q->ctx);
+}
+
+/* ---- the device ------------------------------------------------------------------ */
+
+/* Feature bits (virtio 1.x, 5.2.3). */
+#define F_SIZE_MAX	1
+#define F_SEG_MAX	2
+#define F_RO		5
+#define F_BLK_SIZE	6
+#define F_FLUSH		9
+#define F_TOPOLOGY	10
+#define F_MQ		12
+#define F_DISCARD	13
+#define F_WRITE_ZEROES	14
+
+#define SIZE_MAX_BYTES	(1u << 20)	/* one buffer */
+
+struct blk_vq {
+	struct blk_dev *dev;
+	unsigned int index;
+	struct virtq vq;
+	struct blk_queue bq;
+	struct io_engine *engine;
+	struct host_watch kick, done;
+	struct blk_chain chain;
+	struct virtq_buf bufs[BLK_MAX_CHAIN];
+	bool broken_told;
+};
+
+struct blk_dev {
+	struct virtio_pci vp;		/* first: the transport's callbacks cast */
+	const struct host_services *hs;
+	struct blk_options opts;
+	struct blk_backing backing;
+	struct blk_limits lim;
+	uint8_t config[BLK_CONFIG_SIZE];
+	int reset_fd;			/* the I/O thread finishes resets */
+	struct host_watch reset_watch;
+	bool reset_pending;		/* atomic */
+	unsigned int n_queues;
+	struct blk_vq *q;
+};
+
+static void put_le(uint8_t *p, unsigned int n, uint64_t v)
+{
+	while (n--) {
+		*p++ = v;
+		v >>= 8;
+	}
+}
+
+static void build_config(struct blk_dev *d)
+{
+	uint8_t *c = d->config;
+
+	memset(c, 0, sizeof(d->config));
+	put_le(c + 0, 8, d->backing.capacity / BLK_SECTOR);	/* capacity */
+	put_le(c + 8, 4, SIZE_MAX_BYTES);			/* size_max */
+	put_le(c + 12, 4, BLK_MAX_DATA_SEGS);			/* seg_max */
+	put_le(c + 20, 4, d->backing.logical_block);		/* blk_size */
+	put_le(c + 34, 2, d->n_queues);				/* num_queues */
+	put_le(c + 36, 4, BLK_MAX_RANGE_SECTORS);		/* max_discard_sectors */
+	put_le(c + 40, 4, 1);					/* max_discard_seg */
+	put_le(c + 44, 4, d->backing.logical_block / BLK_SECTOR);	/* alignment */
+	put_le(c + 48, 4, BLK_MAX_RANGE_SECTORS);		/* max_write_zeroes_sectors */
+	put_le(c + 52, 4, 1);					/* max_write_zeroes_seg */
+	c[56] = 1;						/* write_zeroes_may_unmap */
+}
+
+static struct blk_dev *dev_of(struct virtio_pci *vp)
+{
+	return (struct blk_dev *)vp;
+}
+
+static void vq_complete(void *ctx, uint16_t head, uint32_t len)
+{
+	struct blk_vq *q = ctx;
+
+	virtq_push(&q->vq, head, len);
+}
+
+static void vq_completed(void *ctx)
+{
+	struct blk_vq *q = ctx;
+
+	if (virtq_publish(&q->vq))
+		virtio_pci_notify_queue(&q->dev->vp, q->index);
+}
+
+static const struct blk_queue_ops vq_ops = { vq_complete, vq_completed };
+
+/* Take what the driver made available, as far as the engine has room. */
+static void process(struct blk_vq *q)
+{
+	struct blk_dev *d = q->dev;
+	bool took = false;
+	uint16_t head;
+	int n, i;
+
+	if (__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE) ||
+	    !q->vq.active)
+		return;
+	while (blk_queue_can_take(&q->bq)) {
+		n = virtq_pop(&q->vq, q->bufs, BLK_MAX_CHAIN, &head);
+		if (n <= 0) {
+			if (n < 0 && !q->broken_told) {
+				fprintf(stderr, "wisp: %s: queue %u: %s: device needs reset\n",
+					d->vp.name, q->index, q->vq.why);
+				q->broken_told = true;
+				virtio_pci_needs_reset(&d->vp);
+			}
+			break;
+		}
+		q->chain.head = head;
+		q->chain.n = n;
+		for (i = 0; i < n; i++)
+			q->chain.segs[i] = (struct blk_seg){
+				q->bufs[i].base, q->bufs[i].len, q->bufs[i].writable,
+			};
+		blk_queue_take(&q->bq, &q->chain);
+		took = true;
+	}
+	if (took) {
+		blk_queue_kick(&q->bq);
+		vq_completed(q);	/* chains completed at once */
+	}
+}
+
+static void drain_fd(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;		/* EAGAIN: nothing was signalled */
+}
+
+/* Finish a reset once nothing is in flight.  I/O thread. */
+static void maybe_finish_reset(struct blk_dev *d)
+{
+	unsigned int i;
+
+	if (!__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE))
+		return;
+	for (i = 0; i < d->n_queues; i++)
+		if (blk_queue_in_flight(&d->q[i].bq))
+			return;
+	for (i = 0; i < d->n_queues; i++) {
+		virtq_reset(&d->q[i].vq);
+		d->q[i].broken_told = false;
+	}
+	__atomic_store_n(&d->reset_pending, false, __ATOMIC_RELEASE);
+	virtio_pci_reset_done(&d->vp);
+}
+
+static void on_kick(void *arg)
+{
+	struct blk_vq *q = arg;
+
+	drain_fd(q->kick.fd);
+	process(q);
+}
+
+static void on_done(void *arg)
+{
+	struct blk_vq *q = arg;
+
+	blk_queue_reap(&q->bq);
+	maybe_finish_reset(q->dev);
+	process(q);
+}
+
+static void on_reset(void *arg)
+{
+	struct blk_dev *d = arg;
+
+	drain_fd(d->reset_fd);
+	maybe_finish_reset(d);
+}
+
+static int op_queue_enable(struct virtio_pci *vp, unsigned int index)
+{
+	struct blk_dev *d = dev_of(vp);
+	const struct virtio_pci_queue *pq = &vp->queues[index];
+	struct virtq *vq = &d->q[index].vq;
+	uint64_t f = vp->driver_features;	/* the lock is held */
+
+	vq->size = pq->size;
+	vq->desc_gpa = pq->desc;
+	vq->avail_gpa = pq->driver;
+	vq->used_gpa = pq->device;
+	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
+	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
+	d->lim.discard = f >> F_DISCARD & 1;
+	d->lim.write_zeroes = f >> F_WRITE_ZEROES & 1;
+	return virtq_activate(vq);
+}
+
+static bool op_reset(struct virtio_pci *vp)
+{
+	struct blk_dev *d = dev_of(vp);
+	uint64_t one = 1;
+
+	/* The I/O thread stops taking chains and finishes what is in flight. */
+	__atomic_store_n(&d->reset_pending, true, __ATOMIC_RELEASE);
+	if (write(d->reset_fd, &one, sizeof(one)) < 0)
+		return false;	/* the counter is full: a wake-up is pending */
+	return false;
+}
+
+static void op_config_read(struct virtio_pci *vp, uint64_t offset,
+			   uint8_t *data, uint32_t len)
+{
+	memcpy(data, dev_of(vp)->config + offset, len);
+}
+
+static void op_config_write(struct virtio_pci *vp, uint64_t offset,
+			    const uint8_t *data, uint32_t len)
+{
+	(void)data;
+	(void)offset;
+	(void)len;
+	vp->ignored_writes++;	/* nothing in the config is writable here */
+}
+
+static void op_driver_ok(struct virtio_pci *vp)
+{
+	(void)vp;	/* queues start when kicked */
+}
+
+static const struct virtio_pci_device_ops blk_ops = {
+	.queue_enable = op_queue_enable,
+	.reset = op_reset,
+	.config_read = op_config_read,
+	.config_write = op_config_write,
+	.driver_ok = op_driver_ok,
+};
+
+struct pci_device *blk_pci_device(struct blk_dev *dev)
+{
+	return &dev->vp.pd;
+}
+
+static int setup_queue(struct blk_dev *d, unsigned int i, char *msg,
+		       size_t msg_len)
+{
+	struct io_engine_config cfg = {
+		.kind = IO_ENGINE_AUTO, .depth = 128,
+		.max_iovecs = BLK_MAX_DATA_SEGS,
+	};
+	struct blk_vq *q = &d->q[i];
+	int uring_err = 0, file, ret;
+
+	q->dev = d;
+	q->index = i;
+	q->vq.hs = d->hs;
+	ret = io_engine_create(&cfg, &q->engine, &uring_err);
+	if (ret) {
+		snprintf(msg, msg_len, "'%s': no I/O engine: %s", d->opts.path,
+			 strerror(-ret));
+		return ret;
+	}
+	if (uring_err && !i)
+		fprintf(stderr, "wisp: %s: %s; using worker threads\n",
+			d->opts.path, io_engine_fallback_reason(uring_err));
+	file = io_engine_add_file(q->engine, d->backing.fd,
+				  d->opts.direct ? d->backing.logical_block : 0);
+	if (file < 0) {
+		snprintf(msg, msg_len, "'%s': I/O engine: %s", d->opts.path,
+			 strerror(-file));
+		return file;
+	}
+	ret = blk_queue_init(&q->bq, q->engine, file, &d->lim, d->opts.serial,
+			     128, &vq_ops, q);
+	if (ret)
+		return ret;
+	q->kick = (struct host_watch){
+		.fd = d->vp.queues[i].notify_fd, .cb = on_kick, .arg = q,
+	};
+	q->done = (struct host_watch){
+		.fd = io_engine_fd(q->engine), .cb = on_done, .arg = q,
+	};
+	ret = d->hs->watch(d->hs->ctx, &q->kick);
+	if (!ret)
+		ret = d->hs->watch(d->hs->ctx, &q->done);
+	if (ret)
+		snprintf(msg, msg_len, "'%s': event loop: %s", d->opts.path,
+			 strerror(-ret));
+	return ret;
+}
+
+struct blk_dev *blk_create(const struct host_services *hs,
+			   const struct blk_options *o,
+			   unsigned int default_queues, char *msg,
+			   size_t msg_len, int *err)
+{
+	struct blk_dev *d = calloc(1, sizeof(*d));
+	uint64_t features;
+	unsigned int i;
+	int ret;
+
+	if (!d) {
+		*err = -ENOMEM;
+		snprintf(msg, msg_len, "out of memory");
+		return NULL;
+	}
+	d->hs = hs;
+	d->opts = *o;
+	d->reset_fd = -1;
+	d->n_queues = o->queues ? o->queues : default_queues;
+	if (!d->n_queues || d->n_queues > BLK_MAX_QUEUES)
+		d->n_queues = 1;
+	ret = blk_open_backing(o, &d->backing, msg, msg_len);
+	if (ret)
+		goto fail;
+	d->lim = (struct blk_limits){
+		.capacity = d->backing.capacity, .readonly = o->readonly,
+	};
+	build_config(d);
+	features = 1ULL << F_SIZE_MAX | 1ULL << F_SEG_MAX |
+		   1ULL << F_BLK_SIZE | 1ULL << F_FLUSH | 1ULL << F_DISCARD |
+		   1ULL << F_WRITE_ZEROES | 1ULL << VIRTIO_F_INDIRECT_DESC_BIT |
+		   1ULL << VIRTIO_F_EVENT_IDX_BIT |
+		   (d->n_queues > 1 ? 1ULL << F_MQ : 0) |
+		   (o->readonly ? 1ULL << F_RO : 0);
+	ret = virtio_pci_init(&d->vp, "virtio-blk", hs, BLK_DEVICE_ID,
+			      BLK_DEVICE_ID, 0x018000, d->n_queues,
+			      BLK_QUEUE_SIZE, features, BLK_CONFIG_SIZE,
+			      &blk_ops, d);
+	if (ret) {
+		snprintf(msg, msg_len, "'%s': virtio-pci: %s", o->path,
+			 strerror(-ret));
+		goto fail_backing;
+	}
+	d->reset_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->q = calloc(d->n_queues, sizeof(*d->q));
+	if (d->reset_fd < 0 || !d->q) {
+		ret = -ENOMEM;
+		snprintf(msg, msg_len, "out of memory");
+		goto fail_all;
+	}
+	d->reset_watch = (struct host_watch){
+		.fd = d->reset_fd, .cb = on_reset, .arg = d,
+	};
+	ret = hs->watch(hs->ctx, &d->reset_watch);
+	for (i = 0; !ret && i < d->n_queues; i++)
+		ret = setup_queue(d, i, msg, msg_len);
+	if (ret)
+		goto fail_all;
+	return d;
+
+fail_all:
+	blk_destroy(d);
+	*err = ret;
+	return NULL;
+fail_backing:
+	blk_close_backing(&d->backing);
+fail:
+	free(d);
+	*err = ret;
+	return NULL;
+}
+
+void blk_destroy(struct blk_dev *d)
+{
+	unsigned int i;
+
+	if (!d)
+		return;
+	for (i = 0; d->q && i < d->n_queues; i++) {
+		struct blk_vq *q = &d->q[i];
+
+		if (q->kick.priv)
+			d->hs->unwatch(d->hs->ctx, &q->kick);
+		if (q->done.priv)
+			d->hs->unwatch(d->hs->ctx, &q->done);
+		/* Drain: every started request finishes (data is not lost). */
+		io_engine_destroy(q->engine);
+		blk_queue_destroy(&q->bq);
+	}
+	/* What the guest wrote reaches stable storage before wisp exits. */
+	if (d->backing.fd >= 0 && !d->backing.readonly &&
+	    fdatasync(d->backing.fd))
+		fprintf(stderr, "wisp: %s: fdatasync at exit: %s\n", d->opts.path,
+			strerror(errno));
+	if (d->reset_watch.priv)
+		d->hs->unwatch(d->hs->ctx, &d->reset_watch);
+	if (d->reset_fd >= 0)
+		close(d->reset_fd);
+	virtio_pci_destroy(&d->vp);
+	blk_close_backing(&d->backing);
+	free(d->q);
+	free(d);
 }

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "../io/engine.h"
+#include "../pci.h"
 
 #define BLK_SERIAL_MAX		20	/* VIRTIO_BLK_ID_BYTES */
 #define BLK_MAX_QUEUES		64
@@ -214,5 +215,35 @@ void blk_queue_reap(struct blk_queue *q);
 
 /* Requests taken and not yet completed. */
 unsigned int blk_queue_in_flight(const struct blk_queue *q);
+
+/* ---- the device ---------------------------------------------------------------- */
+
+#define BLK_DEVICE_ID		2	/* virtio device ID */
+#define BLK_QUEUE_SIZE		256
+#define BLK_CONFIG_SIZE		60
+
+struct blk_dev;
+
+/*
+ * Create a virtio-blk device for @o (already parsed) with @default_queues
+ * queues unless @o says otherwise: opens the backing (see
+ * blk_open_backing), makes an I/O engine per queue (io_uring, else the
+ * sync engine: said once on stderr), sets up the PCI transport and watches
+ * its queues on the event loop.  Returns NULL with a one-line message in
+ * @msg and *@err set to -errno.  Construction thread; then add
+ * blk_pci_device() to the PCI host.
+ */
+struct blk_dev *blk_create(const struct host_services *hs,
+			   const struct blk_options *o,
+			   unsigned int default_queues, char *msg,
+			   size_t msg_len, int *err);
+
+struct pci_device *blk_pci_device(struct blk_dev *dev);
+
+/*
+ * Finish every request in flight, sync a writable disk, release
+ * everything.  The event loop no longer runs.  NULL is ignored.
+ */
+void blk_destroy(struct blk_dev *dev);
 
 #endif

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../fake_host_testlib.h"
 #include "../io/fault_testlib.h"
 #include "blk.h"
+#include "pci.h"
 
 static void test_options_valid(void **state)
 {
@@ -547,6 +549,203 @@ static void test_queue_get_id_and_discard(void **state)
 	assert_int_equal(f->q.stats.discards, 1);
 }
 
+/* ---- the whole device, driven as a driver would, through the fake host ------------ */
+
+#define DRAM		(1 << 20)
+#define R_DESC		0x1000
+#define R_AVAIL		0x2000
+#define R_USED		0x3000
+#define R_HDR		0x8000
+#define R_DATA		0x9000
+#define R_STATUS	0xa000
+
+struct dfix {
+	struct fake_host fh;
+	char path[64];
+	struct blk_dev *dev;
+	struct pci_device *pd;
+	uint16_t avail;
+};
+
+static void bar_wr(struct dfix *f, uint64_t off, uint32_t len, uint64_t v)
+{
+	fake_io_write(&virtio_pci_bar_io, f->pd, off, len, v);
+}
+
+static uint64_t bar_rd(struct dfix *f, uint64_t off, uint32_t len)
+{
+	uint64_t v;
+
+	assert_int_equal(fake_io_read(&virtio_pci_bar_io, f->pd, off, len, &v), 0);
+	return v;
+}
+
+static void desc(struct dfix *f, unsigned int i, uint64_t addr, uint32_t len,
+		 uint16_t flags, uint16_t next)
+{
+	uint8_t *p = f->fh.ram + R_DESC + 16 * i;
+
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+static int d_setup(void **state)
+{
+	struct dfix *f = calloc(1, sizeof(*f));
+	struct blk_options o;
+	char msg[200];
+	int fd, err = 0;
+
+	assert_int_equal(fake_host_init(&f->fh, 0, DRAM), 0);
+	strcpy(f->path, "/tmp/wisp-blkdev-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, CAP), 0);
+	close(fd);
+	assert_int_equal(blk_parse_options("path=x,serial=DEV1", &o, msg,
+					   sizeof(msg)), 0);
+	strcpy(o.path, f->path);
+	f->dev = blk_create(&f->fh.hs, &o, 2, msg, sizeof(msg), &err);
+	if (!f->dev)
+		fail_msg("blk_create: %s (%d)", msg, err);
+	f->pd = blk_pci_device(f->dev);
+	*state = f;
+	return 0;
+}
+
+static int d_teardown(void **state)
+{
+	struct dfix *f = *state;
+
+	blk_destroy(f->dev);
+	unlink(f->path);
+	fake_host_free(&f->fh);
+	free(f);
+	return 0;
+}
+
+/* Bring queue 0 up as Linux does: features, rings, DRIVER_OK. */
+static void bring_up(struct dfix *f)
+{
+	uint32_t hi;
+
+	bar_wr(f, 0x14, 1, 1);
+	bar_wr(f, 0x14, 1, 3);
+	bar_wr(f, 0x00, 4, 1);
+	hi = bar_rd(f, 0x04, 4);
+	assert_int_equal(hi & 1, 1);			/* VERSION_1 */
+	bar_wr(f, 0x08, 4, 0);
+	bar_wr(f, 0x0c, 4, 1u << 9 | 1u << 13);	/* FLUSH, DISCARD */
+	bar_wr(f, 0x08, 4, 1);
+	bar_wr(f, 0x0c, 4, 1);
+	bar_wr(f, 0x14, 1, 0x0b);
+	assert_int_equal(bar_rd(f, 0x14, 1), 0x0b);
+	bar_wr(f, 0x16, 2, 0);
+	bar_wr(f, 0x18, 2, 16);
+	bar_wr(f, 0x20, 8, R_DESC);
+	bar_wr(f, 0x28, 8, R_AVAIL);
+	bar_wr(f, 0x30, 8, R_USED);
+	bar_wr(f, 0x1c, 2, 1);
+	assert_int_equal(bar_rd(f, 0x1c, 2), 1);
+	bar_wr(f, 0x14, 1, 0x0f);
+}
+
+/* Offer a 3-descriptor request at head 0 and kick. */
+static void submit(struct dfix *f, uint32_t type, uint64_t sector,
+		   uint32_t len)
+{
+	uint8_t *hdr = f->fh.ram + R_HDR;
+	uint16_t slot = f->avail % 16, head = 0, idx;
+
+	memset(hdr, 0, 16);
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	desc(f, 0, R_HDR, 16, 1, 1);
+	desc(f, 1, R_DATA, len, 1 | (type == BLK_T_IN ? 2 : 0), 2);
+	desc(f, 2, R_STATUS, 1, 2, 0);
+	f->fh.ram[R_STATUS] = 0xee;
+	memcpy(f->fh.ram + R_AVAIL + 4 + 2 * slot, &head, 2);
+	idx = ++f->avail;
+	memcpy(f->fh.ram + R_AVAIL + 2, &idx, 2);
+	bar_wr(f, VIRTIO_PCI_NOTIFY, 2, 0);
+}
+
+/* Serve the event loop until the used ring reaches @want. */
+static void serve(struct dfix *f, uint16_t want)
+{
+	uint16_t used = 0;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		memcpy(&used, f->fh.ram + R_USED + 2, 2);
+		if (used == want)
+			return;
+		fake_host_poll(&f->fh, 10);
+	}
+	fail_msg("used index %u, want %u", used, want);
+}
+
+static void test_device_end_to_end(void **state)
+{
+	struct dfix *f = *state;
+	uint8_t cfg[8];
+	uint32_t used_len;
+	int i;
+
+	/* Device config: capacity in sectors, two queues (num_queues). */
+	for (i = 0; i < 8; i++)
+		cfg[i] = bar_rd(f, VIRTIO_PCI_DEVCFG + i, 1);
+	assert_int_equal(cfg[0] | cfg[1] << 8, CAP / 512);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 34, 2), 2);
+	assert_int_equal(bar_rd(f, 0x12, 2), 2);
+	bring_up(f);
+
+	memset(f->fh.ram + R_DATA, 0x3c, 4096);
+	submit(f, BLK_T_OUT, 16, 4096);
+	serve(f, 1);
+	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
+	submit(f, BLK_T_FLUSH, 0, 0 + 0);
+	serve(f, 2);
+	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
+	memset(f->fh.ram + R_DATA, 0, 4096);
+	submit(f, BLK_T_IN, 16, 4096);
+	serve(f, 3);
+	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
+	assert_int_equal(f->fh.ram[R_DATA + 4095], 0x3c);
+	memcpy(&used_len, f->fh.ram + R_USED + 4 + 8 * 2 + 4, 4);
+	assert_int_equal(used_len, 4097);
+	/* Out of range: IOERR, and the device goes on. */
+	submit(f, BLK_T_IN, CAP / 512, 512);
+	serve(f, 4);
+	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_IOERR);
+
+	/* Ring corruption (a head beyond the queue): NEEDS_RESET... */
+	{
+		uint16_t bad = 99, idx = ++f->avail;
+
+		memcpy(f->fh.ram + R_AVAIL + 4 + 2 * ((idx - 1) % 16), &bad, 2);
+		memcpy(f->fh.ram + R_AVAIL + 2, &idx, 2);
+		bar_wr(f, VIRTIO_PCI_NOTIFY, 2, 0);
+		fake_host_poll(&f->fh, 10);
+		assert_true(bar_rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	}
+	/* ...and a reset brings it back. */
+	bar_wr(f, 0x14, 1, 0);
+	for (i = 0; i < 50 && bar_rd(f, 0x14, 1); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_int_equal(bar_rd(f, 0x14, 1), 0);
+	memset(f->fh.ram + R_USED, 0, 0x100);
+	f->avail = 0;
+	memset(f->fh.ram + R_AVAIL, 0, 0x100);
+	bring_up(f);
+	submit(f, BLK_T_IN, 16, 512);
+	serve(f, 1);
+	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
+	assert_int_equal(f->fh.ram[R_DATA], 0x3c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +762,8 @@ int main(void)
 						q_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_get_id_and_discard,
 						q_setup, q_teardown),
+		cmocka_unit_test_setup_teardown(test_device_end_to_end, d_setup,
+						d_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
