@@ -55,6 +55,9 @@
 #define ACPI_PVPANIC_SIZE	2
 
 /* The RSDP is 16-byte aligned (the spec's scan), the other tables 8. */
+#define ACPI_PCI_MMIO32_BASE	0xc0000000U	/* the DSDT's PCI0 window */
+#define ACPI_PCI_MMIO32_SIZE	0x20000000U
+
 #define ACPI_RSDP_ALIGN		16
 #define ACPI_TABLE_ALIGN	8
 

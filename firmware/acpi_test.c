@@ -367,6 +367,17 @@ static void test_dsdt_matches_platform(void **state)
 		(ACPI_PVPANIC_BASE >> 16) & 0xff, ACPI_PVPANIC_BASE >> 24,
 		ACPI_PVPANIC_SIZE, 0, 0, 0,
 	};
+	const uint32_t mmio_end = ACPI_PCI_MMIO32_BASE + ACPI_PCI_MMIO32_SIZE - 1;
+	const uint8_t pci_window[] = {
+		/* DWord memory: min, max, translation, length */
+		ACPI_PCI_MMIO32_BASE & 0xff, (ACPI_PCI_MMIO32_BASE >> 8) & 0xff,
+		(ACPI_PCI_MMIO32_BASE >> 16) & 0xff, ACPI_PCI_MMIO32_BASE >> 24,
+		mmio_end & 0xff, (mmio_end >> 8) & 0xff, (mmio_end >> 16) & 0xff,
+		mmio_end >> 24, 0, 0, 0, 0,
+		ACPI_PCI_MMIO32_SIZE & 0xff, (ACPI_PCI_MMIO32_SIZE >> 8) & 0xff,
+		(ACPI_PCI_MMIO32_SIZE >> 16) & 0xff, ACPI_PCI_MMIO32_SIZE >> 24,
+	};
+	const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
 	const uint8_t pnp0501[] = { 0x0c, 0x41, 0xd0, 0x05, 0x01 };
 	const uint8_t pnp0c0c[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x0c };
 	const uint8_t notify[] = { 0x86, 'P', 'W', 'R', 'B', 0x0a, 0x80 };
@@ -381,6 +392,9 @@ static void test_dsdt_matches_platform(void **state)
 	assert_non_null(find(d, len, com1_io, sizeof(com1_io)));
 	assert_non_null(find(d, len, com1_irq, sizeof(com1_irq)));
 	assert_non_null(find(d, len, pnp0501, sizeof(pnp0501)));
+	assert_non_null(find(d, len, "PCI0", 4));
+	assert_non_null(find(d, len, pnp0a03, sizeof(pnp0a03)));
+	assert_non_null(find(d, len, pci_window, sizeof(pci_window)));
 	assert_non_null(find(d, len, pnp0c0c, sizeof(pnp0c0c)));
 	assert_non_null(find(d, len, "\x0d" "ACPI0013", 9));
 	assert_non_null(find(d, len, ged_irq, sizeof(ged_irq)));

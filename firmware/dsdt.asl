@@ -19,11 +19,32 @@ DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
     Scope (\_SB)
     {
         /*
-         * A PCI host bridge (Device (PCI0), _HID PNP0A08, _CID PNP0A03,
-         * with _SEG, _BBN, _CRS and _PRT) is to go here when wisp has
-         * PCI; its per-VM windows will then come from a table built at
-         * run time, not from this file.
+         * The PCI host bridge: bus 0, configuration through ports
+         * 0xCF8/0xCFC.  BARs go in the 32-bit window 0xC0000000-0xDFFFFFFF
+         * (ACPI_PCI_MMIO32_*); the I/O windows are every port but the
+         * configuration registers.  Devices use MSI-X only: no _PRT.  A
+         * conventional PCI bridge (PNP0A03) needs no _OSC.
          */
+        Device (PCI0)
+        {
+            Name (_HID, EisaId ("PNP0A03"))
+            Name (_UID, Zero)
+            Name (_SEG, Zero)
+            Name (_BBN, Zero)
+            Name (_CRS, ResourceTemplate ()
+            {
+                WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+                    0x0000, 0x0000, 0x0000, 0x0000, 0x0001)
+                IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+                WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+                    0x0000, 0x0000, 0x0CF7, 0x0000, 0x0CF8)
+                WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+                    0x0000, 0x0D00, 0xFFFF, 0x0000, 0xF300)
+                DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+                    NonCacheable, ReadWrite,
+                    0x00000000, 0xC0000000, 0xDFFFFFFF, 0x00000000, 0x20000000)
+            })
+        }
 
         /* COM1: 16550A UART at 0x3F8, ISA IRQ 4 (GSI 4, edge, high). */
         Device (COM1)

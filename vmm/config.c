@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../devices/virtio/blk.h"
 #include "config.h"
 
 int parse_size(const char *s, uint64_t bare_unit, uint64_t *out)
@@ -212,6 +213,24 @@ static int opt_exit_stats(struct vm_config *cfg, const char *v,
 	return 0;
 }
 
+static int opt_disk(struct vm_config *cfg, const char *v, struct wisp_err *err)
+{
+	struct blk_options *o = malloc(sizeof(*o));
+	char msg[200];
+	int ret;
+
+	if (!o)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	ret = blk_parse_options(v, o, msg, sizeof(msg));
+	free(o);
+	if (ret)
+		return usage_err(err, "--disk: %s", msg);
+	if (cfg->n_disks == WISP_MAX_DISKS)
+		return usage_err(err, "--disk: at most %d disks", WISP_MAX_DISKS);
+	cfg->disks[cfg->n_disks++] = v;
+	return 0;
+}
+
 static int opt_pin(struct vm_config *cfg, const char *v, struct wisp_err *err)
 {
 	int n = parse_cpulist(v, cfg->pin, WISP_MAX_CPUS);
@@ -308,6 +327,7 @@ static const struct option_desc options[] = {
 	{ "cmdline", 0, "STR", "kernel command line, appended to wisp's (console=ttyS0 ...); yours wins", opt_cmdline },
 	{ "no-default-cmdline", 0, NULL, "pass only --cmdline, without wisp's platform part", opt_no_default_cmdline },
 	{ "initrd", 0, "FILE", "initial ramdisk", opt_initrd },
+	{ "disk", 0, "SPEC", "virtio-blk disk (repeatable): " BLK_OPTIONS_HELP, opt_disk },
 	{ "pin", 0, "CPULIST", "pin vCPU i to the i-th host CPU of CPULIST (like 0,2-3)", opt_pin },
 	{ "hugepages", 0, NULL, "back guest RAM with 2 MiB hugetlb pages", opt_hugepages },
 	{ "console", 0, "KIND", "serial console: stdio (default), none, file=PATH", opt_console },

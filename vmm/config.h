@@ -34,6 +34,8 @@ enum config_action {
 	ACTION_VERSION,
 };
 
+#define WISP_MAX_DISKS		16
+
 struct vm_config {
 	enum config_action action;
 	char name[WISP_NAME_MAX + 1];
@@ -52,6 +54,8 @@ struct vm_config {
 	unsigned int timeout_sec;	/* 0: none */
 	int verbose;
 	bool exit_stats;		/* per-vCPU exit counts and handling times */
+	unsigned int n_disks;
+	const char *disks[WISP_MAX_DISKS];	/* --disk specs, checked */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "../devices/pvpanic.h"
 #include "../devices/serial.h"
 #include "../devices/testdev.h"
+#include "../devices/virtio/blk.h"
 #include "../firmware/acpi.h"
 #include "../firmware/longmode.h"
 #include "boot_x86.h"
@@ -123,6 +124,10 @@ static void hs_irq_line(void *ctx, unsigned int gsi, int level)
 
 	kvm_irq_line(&vm->kvm, gsi, level);
 }
+
+_Static_assert(PCI_MMIO32_BASE == ACPI_PCI_MMIO32_BASE &&
+	       PCI_MMIO32_SIZE == ACPI_PCI_MMIO32_SIZE,
+	       "the DSDT's PCI window is the PCI host's");
 
 /* Does [addr, addr + size) touch guest RAM?  @size > 0, no wrap. */
 static bool overlaps_ram(const struct guest_mem *mem, uint64_t addr,
@@ -438,8 +443,8 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 			       strerror(-ret));
 	if (bus_init(&vm->pio, "pio") || bus_init(&vm->mmio, "mmio"))
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
-	ret = pci_host_init(&vm->pci, hs, pci_mmio64_base(&vm->mem),
-			    PCI_MMIO64_SIZE);
+	/* No 64-bit window until the DSDT describes one: all BARs below 4 GiB. */
+	ret = pci_host_init(&vm->pci, hs, pci_mmio64_base(&vm->mem), 0);
 	if (ret)
 		return err_set(err, WISP_EXIT_OSERR, -ret, "PCI: %s",
 			       strerror(-ret));
@@ -552,6 +557,45 @@ out:
 	return ret;
 }
 
+/* The --disk devices, on the PCI bus. */
+static int setup_disks(struct vm *vm, struct wisp_err *err)
+{
+	struct blk_options *o = malloc(sizeof(*o));
+	unsigned int i;
+	int ret = 0;
+
+	if (!o)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	for (i = 0; i < vm->cfg->n_disks; i++) {
+		struct blk_dev *d;
+		char msg[300];
+		int e = 0;
+
+		if (blk_parse_options(vm->cfg->disks[i], o, msg, sizeof(msg))) {
+			ret = err_set(err, WISP_EXIT_USAGE, EINVAL, "--disk: %s", msg);
+			break;
+		}
+		d = blk_create(&vm->hs, o, vm->cfg->cpus, msg, sizeof(msg), &e);
+		if (!d) {
+			int status = e == -ERANGE || e == -EINVAL ? WISP_EXIT_DATAERR :
+				     e == -ENOMEM ? WISP_EXIT_OSERR : WISP_EXIT_NOINPUT;
+
+			ret = err_set(err, status, -e, "--disk: %s", msg);
+			break;
+		}
+		vm->disks[vm->n_disks++] = d;
+		ret = pci_host_add(&vm->pci, blk_pci_device(d));
+		if (ret < 0) {
+			ret = err_set(err, WISP_EXIT_USAGE, -ret,
+				      "--disk '%s': no room on the PCI bus", o->path);
+			break;
+		}
+		ret = 0;
+	}
+	free(o);
+	return ret;
+}
+
 static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 {
 	unsigned int i;
@@ -622,6 +666,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
 	if (!ret)
 		ret = setup_devices(vm, err);
 	if (!ret)
+		ret = setup_disks(vm, err);
+	if (!ret)
 		ret = setup_vcpus(vm, err);
 	if (!ret)
 		ret = setup_timeout(vm, err);
@@ -663,6 +709,8 @@ void vm_destroy(struct vm *vm)
 	for (i = vm->n_vcpus; i-- > 0;)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	for (i = vm->n_disks; i-- > 0;)
+		blk_destroy(vm->disks[i]);
 	pvpanic_destroy(vm->pvpanic);
 	acpi_pm_destroy(vm->acpi_pm);
 	testdev_destroy(vm->testdev);

@@ -12,6 +12,7 @@
 
 #include "../devices/host.h"
 #include "../devices/pci.h"
+#include "../devices/virtio/blk.h"
 #include "bus.h"
 #include "config.h"
 #include "console.h"
@@ -51,6 +52,8 @@ struct vm {
 	struct pci_host pci;
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
+	struct blk_dev *disks[WISP_MAX_DISKS];
+	unsigned int n_disks;
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */

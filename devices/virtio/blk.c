@@ -718,8 +718,18 @@ static void process(struct blk_vq *q)
 		return;
 	while (blk_queue_can_take(&q->bq)) {
 		n = virtq_pop(&q->vq, q->bufs, BLK_MAX_CHAIN, &head);
-		if (n <= 0) {
-			if (n < 0 && !q->broken_told) {
+		if (!n) {
+			/*
+			 * Ask for the next kick (EVENT_IDX: avail_event), then
+			 * look again: the driver may have added one meanwhile.
+			 */
+			virtq_notifications(&q->vq, true);
+			if (virtq_pending(&q->vq))
+				continue;
+			break;
+		}
+		if (n < 0) {
+			if (!q->broken_told) {
 				fprintf(stderr, "wisp: %s: queue %u: %s: device needs reset\n",
 					d->vp.name, q->index, q->vq.why);
 				q->broken_told = true;

@@ -29,11 +29,9 @@ struct blk_options {
 	unsigned int queues;		/* 0: one per vCPU */
 };
 
-/* The sub-options, one line each, for --help. */
+/* The sub-options, for --help (docs/disks.md says more). */
 #define BLK_OPTIONS_HELP \
-	"path=FILE (required), readonly=on|off, direct=on|off (O_DIRECT),\n" \
-	"serial=ID (up to 20 printable characters), queues=N (1-64; default: one per vCPU);\n" \
-	"a comma inside FILE is written ',,'"
+	"path=FILE[,readonly=on][,direct=on][,serial=ID][,queues=N]"
 
 /* The opened backing file or block device. */
 struct blk_backing {

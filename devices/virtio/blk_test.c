@@ -637,7 +637,7 @@ static void bring_up(struct dfix *f)
 	hi = bar_rd(f, 0x04, 4);
 	assert_int_equal(hi & 1, 1);			/* VERSION_1 */
 	bar_wr(f, 0x08, 4, 0);
-	bar_wr(f, 0x0c, 4, 1u << 9 | 1u << 13);	/* FLUSH, DISCARD */
+	bar_wr(f, 0x0c, 4, 1u << 9 | 1u << 13 | 1u << 29);	/* FLUSH, DISCARD, EVENT_IDX */
 	bar_wr(f, 0x08, 4, 1);
 	bar_wr(f, 0x0c, 4, 1);
 	bar_wr(f, 0x14, 1, 0x0b);
@@ -706,6 +706,13 @@ static void test_device_end_to_end(void **state)
 	submit(f, BLK_T_OUT, 16, 4096);
 	serve(f, 1);
 	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
+	/* EVENT_IDX: the device asks to be kicked for the next chain. */
+	{
+		uint16_t avail_event;
+
+		memcpy(&avail_event, f->fh.ram + R_USED + 4 + 8 * 16, 2);
+		assert_int_equal(avail_event, 1);
+	}
 	submit(f, BLK_T_FLUSH, 0, 0 + 0);
 	serve(f, 2);
 	assert_int_equal(f->fh.ram[R_STATUS], BLK_S_OK);
