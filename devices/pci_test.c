@@ -15,6 +15,7 @@
 
 #include "fake_host_testlib.h"
 #include "pci.h"
+#include "pci_testlib.h"
 
 #define RAM_SIZE	(1ULL << 20)	/* at 0: what BARs must not cover */
 
@@ -82,21 +83,17 @@ static int teardown(void **state)
 static uint32_t cf8_read(struct fixture *f, unsigned int slot,
 			 unsigned int reg, unsigned int len)
 {
-	uint64_t v;
+	int bad;
+	uint32_t v = pci_test_cfg_read(&f->host, slot, reg, len, &bad);
 
-	fake_io_write(&pci_config_address_io, &f->host, 0, 4,
-		      0x80000000U | slot << 11 | (reg & 0xfc));
-	assert_int_equal(fake_io_read(&pci_config_data_io, &f->host, reg & 3,
-				      len, &v), 0);
+	assert_int_equal(bad, 0);
 	return v;
 }
 
 static void cf8_write(struct fixture *f, unsigned int slot, unsigned int reg,
 		      unsigned int len, uint32_t value)
 {
-	fake_io_write(&pci_config_address_io, &f->host, 0, 4,
-		      0x80000000U | slot << 11 | (reg & 0xfc));
-	fake_io_write(&pci_config_data_io, &f->host, reg & 3, len, value);
+	pci_test_cfg_write(&f->host, slot, reg, len, value);
 }
 
 static uint32_t ecam_read(struct fixture *f, uint64_t off, unsigned int len)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../fake_host_testlib.h"
+#include "../pci_testlib.h"
 #include "pci.h"
 
 #define QUEUES		2
@@ -124,21 +125,17 @@ static int teardown(void **state)
 
 static uint32_t cfg_read(struct fixture *f, unsigned int reg, unsigned int len)
 {
-	uint64_t v;
+	int bad;
+	uint32_t v = pci_test_cfg_read(&f->host, 1, reg, len, &bad);
 
-	fake_io_write(&pci_config_address_io, &f->host, 0, 4,
-		      0x80000000U | 1 << 11 | (reg & 0xfc));
-	assert_int_equal(fake_io_read(&pci_config_data_io, &f->host, reg & 3,
-				      len, &v), 0);
+	assert_int_equal(bad, 0);
 	return v;
 }
 
 static void cfg_write(struct fixture *f, unsigned int reg, unsigned int len,
 		      uint32_t value)
 {
-	fake_io_write(&pci_config_address_io, &f->host, 0, 4,
-		      0x80000000U | 1 << 11 | (reg & 0xfc));
-	fake_io_write(&pci_config_data_io, &f->host, reg & 3, len, value);
+	pci_test_cfg_write(&f->host, 1, reg, len, value);
 }
 
 static uint64_t rd(struct fixture *f, uint64_t off, uint32_t len)
