@@ -709,6 +709,7 @@ static const struct blk_queue_ops vq_ops = { vq_complete, vq_completed };
 static void process(struct blk_vq *q)
 {
 	struct blk_dev *d = q->dev;
+	unsigned int taken = 0;
 	bool took = false;
 	uint16_t head;
 	int n, i;
@@ -717,6 +718,14 @@ static void process(struct blk_vq *q)
 	    !q->vq.active)
 		return;
 	while (blk_queue_can_take(&q->bq)) {
+		/* Bounded work per pass (row 17): the loop serves others first. */
+		if (taken == q->vq.size) {
+			uint64_t one = 1;
+
+			if (write(q->kick.fd, &one, sizeof(one)) < 0)
+				break;	/* saturated: a wake-up is pending */
+			break;
+		}
 		n = virtq_pop(&q->vq, q->bufs, BLK_MAX_CHAIN, &head);
 		if (!n) {
 			/*
@@ -745,6 +754,7 @@ static void process(struct blk_vq *q)
 			};
 		blk_queue_take(&q->bq, &q->chain);
 		took = true;
+		taken++;
 	}
 	if (took) {
 		blk_queue_kick(&q->bq);
