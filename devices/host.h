@@ -111,7 +111,8 @@ struct host_services {
 
 	/*
 	 * Start or stop serving @w on the event loop.  watch returns 0 or
-	 * -errno.  Construction thread, or the loop's own thread.
+	 * -errno; construction thread.  unwatch frees the host's record, so
+	 * it runs only while the loop is not dispatching (teardown).
 	 */
 	int (*watch)(void *ctx, struct host_watch *w);
 	void (*unwatch)(void *ctx, struct host_watch *w);
