@@ -34,9 +34,9 @@
 #define RSDP_V1_SIZE		20
 #define RSDP_SIZE		36
 
-/* XSDT (5.2.8): 64-bit pointers to the FADT and the MADT. */
+/* XSDT (5.2.8): 64-bit pointers to the FADT, the MADT and the MCFG. */
 #define XSDT_REVISION		1
-#define XSDT_ENTRIES		2
+#define XSDT_ENTRIES		3
 #define XSDT_SIZE		(HDR_SIZE + 8 * XSDT_ENTRIES)
 
 /* FADT (5.2.9), revision 6.3. */
@@ -87,9 +87,29 @@
 /* MPS INTI flags: active high (01), edge triggered (01 << 2). */
 #define MPS_INTI_EDGE_HIGH	0x0005
 
+/*
+ * MCFG (PCI Firmware Specification 3.2, 4.1.2): 8 reserved bytes, then one
+ * 16-byte allocation per ECAM region: base, segment, first and last bus.
+ */
+#define MCFG_REVISION		1
+#define MCFG_ALLOCATIONS	44
+#define MCFG_SIZE		(MCFG_ALLOCATIONS + 16)
+
+/*
+ * The DSDT's 64-bit PCI window placeholder (dsdt.asl): a QWord address
+ * space descriptor (ACPI 6.3, 6.4.3.5.1) whose minimum is this value.
+ * Offsets are from the descriptor's first byte.
+ */
+#define DSDT_MMIO64_PLACEHOLDER	0x5749535000000000ULL
+#define QWORD_DESC_TAG		0x8a
+#define QWORD_DESC_SIZE		46
+#define QWORD_MIN		14
+#define QWORD_MAX		22
+#define QWORD_LENGTH		38
+
 /* Where each table goes, as offsets into the buffer. */
 struct acpi_layout {
-	size_t xsdt, fadt, madt, dsdt, end;
+	size_t xsdt, fadt, madt, mcfg, dsdt, end;
 };
 
 static size_t align_up(size_t x, size_t a)
@@ -108,11 +128,17 @@ static int layout_tables(const struct acpi_config *cfg,
 {
 	if (!cfg || cfg->n_cpus == 0 || cfg->n_cpus > ACPI_MAX_CPUS)
 		return -EINVAL;
+	if (cfg->pci_mmio64_size &&
+	    (cfg->pci_mmio64_base < (1ULL << 32) ||
+	     cfg->pci_mmio64_base + cfg->pci_mmio64_size <
+	     cfg->pci_mmio64_base))
+		return -EINVAL;
 	/* The RSDP is at offset 0. */
 	l->xsdt = align_up(RSDP_SIZE, ACPI_TABLE_ALIGN);
 	l->fadt = align_up(l->xsdt + XSDT_SIZE, ACPI_TABLE_ALIGN);
 	l->madt = align_up(l->fadt + FADT_SIZE, ACPI_TABLE_ALIGN);
-	l->dsdt = align_up(l->madt + madt_size(cfg->n_cpus), ACPI_TABLE_ALIGN);
+	l->mcfg = align_up(l->madt + madt_size(cfg->n_cpus), ACPI_TABLE_ALIGN);
+	l->dsdt = align_up(l->mcfg + MCFG_SIZE, ACPI_TABLE_ALIGN);
 	l->end = l->dsdt + sizeof(dsdt_aml);
 	return 0;
 }
@@ -174,12 +200,54 @@ static void build_rsdp(uint8_t *p, uint64_t xsdt_gpa)
 	p[RSDP_EXT_CHECKSUM] = checksum(p, RSDP_SIZE);
 }
 
-static void build_xsdt(uint8_t *t, uint64_t fadt_gpa, uint64_t madt_gpa)
+static void build_xsdt(uint8_t *t, uint64_t fadt_gpa, uint64_t madt_gpa,
+		       uint64_t mcfg_gpa)
 {
 	put_header(t, "XSDT", XSDT_SIZE, XSDT_REVISION);
 	le_put64(t + HDR_SIZE, fadt_gpa);
 	le_put64(t + HDR_SIZE + 8, madt_gpa);
+	le_put64(t + HDR_SIZE + 16, mcfg_gpa);
 	seal(t, XSDT_SIZE);
+}
+
+/* One ECAM region: segment 0, buses 0 to 0 (ACPI_PCI_ECAM_SIZE). */
+static void build_mcfg(uint8_t *t)
+{
+	uint8_t *a = t + MCFG_ALLOCATIONS;
+
+	put_header(t, "MCFG", MCFG_SIZE, MCFG_REVISION);
+	le_put64(a, ACPI_PCI_ECAM_BASE);
+	le_put16(a + 8, 0);			/* PCI segment group */
+	put8(a + 10, 0);			/* first bus */
+	put8(a + 11, ACPI_PCI_ECAM_SIZE / (1U << 20) - 1);	/* last bus */
+	seal(t, MCFG_SIZE);
+}
+
+/*
+ * Copy the DSDT and write the 64-bit window over its placeholder; a window
+ * of size 0 becomes minimum 0, maximum 0, length 0, which OSPM ignores.
+ */
+static void build_dsdt(uint8_t *t, const struct acpi_config *cfg)
+{
+	uint64_t base = cfg->pci_mmio64_base, size = cfg->pci_mmio64_size;
+	size_t i;
+
+	memcpy(t, dsdt_aml, sizeof(dsdt_aml));
+	for (i = 0; i + QWORD_DESC_SIZE <= sizeof(dsdt_aml); i++) {
+		uint8_t *d = t + i;
+
+		if (d[0] == QWORD_DESC_TAG &&
+		    le_get64(d + QWORD_MIN) == DSDT_MMIO64_PLACEHOLDER)
+			break;
+	}
+	/* The build guarantees the placeholder (acpi_test checks it). */
+	if (i + QWORD_DESC_SIZE > sizeof(dsdt_aml))
+		return;
+	le_put64(t + i + QWORD_MIN, size ? base : 0);
+	le_put64(t + i + QWORD_MAX, size ? base + size - 1 : 0);
+	le_put64(t + i + QWORD_LENGTH, size);
+	t[HDR_CHECKSUM] = 0;
+	t[HDR_CHECKSUM] = checksum(t, sizeof(dsdt_aml));
 }
 
 /*
@@ -267,10 +335,12 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t buf_gpa,
 		return -ENOSPC;		/* and nothing written */
 	memset(buf, 0, l.end);
 	build_rsdp(buf, buf_gpa + l.xsdt);
-	build_xsdt(buf + l.xsdt, buf_gpa + l.fadt, buf_gpa + l.madt);
+	build_xsdt(buf + l.xsdt, buf_gpa + l.fadt, buf_gpa + l.madt,
+		   buf_gpa + l.mcfg);
 	build_fadt(buf + l.fadt, buf_gpa + l.dsdt);
 	build_madt(buf + l.madt, cfg->n_cpus);
-	memcpy(buf + l.dsdt, dsdt_aml, sizeof(dsdt_aml));
+	build_mcfg(buf + l.mcfg);
+	build_dsdt(buf + l.dsdt, cfg);
 	if (rsdp_gpa)
 		*rsdp_gpa = buf_gpa;
 	return l.end;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The guest's ACPI tables: RSDP, XSDT, FADT (hardware-reduced, revision 6),
- * MADT and the DSDT compiled from firmware/dsdt.asl.  Pure builder: bytes
+ * MADT, MCFG and the DSDT compiled from firmware/dsdt.asl (its 64-bit PCI
+ * window patched in per VM).  Pure builder: bytes
  * out, no vmm/ or devices/ includes.  docs/acpi.md describes the tables.
  */
 #ifndef WISP_FIRMWARE_ACPI_H
@@ -54,25 +55,39 @@
 #define ACPI_PVPANIC_BASE	0xfeb02000U
 #define ACPI_PVPANIC_SIZE	2
 
-/* The RSDP is 16-byte aligned (the spec's scan), the other tables 8. */
-#define ACPI_PCI_MMIO32_BASE	0xc0000000U	/* the DSDT's PCI0 window */
+/*
+ * PCI: the DSDT's PCI0 has bus 0, the 32-bit window below and a 64-bit
+ * window given per VM (acpi_config); the MCFG points at ECAM for bus 0,
+ * which a PNP0C02 device in the DSDT reserves (Linux uses ECAM only when
+ * firmware reserves it).
+ */
+#define ACPI_PCI_MMIO32_BASE	0xc0000000U
 #define ACPI_PCI_MMIO32_SIZE	0x20000000U
+#define ACPI_PCI_ECAM_BASE	0xe0000000U
+#define ACPI_PCI_ECAM_SIZE	0x00100000U	/* bus 0: 32 slots x 8 x 4 KiB */
 
+/* The RSDP is 16-byte aligned (the spec's scan), the other tables 8. */
 #define ACPI_RSDP_ALIGN		16
 #define ACPI_TABLE_ALIGN	8
 
 struct acpi_config {
 	unsigned int n_cpus;	/* 1 to ACPI_MAX_CPUS, all enabled */
+	/*
+	 * The 64-bit PCI window [base, base + size): size 0 for none; else
+	 * above 4 GiB, not wrapping.
+	 */
+	uint64_t pci_mmio64_base;
+	uint64_t pci_mmio64_size;
 };
 
 /*
  * The bytes acpi_build() needs for @cfg, or -EINVAL when @cfg is invalid
- * (n_cpus 0 or above ACPI_MAX_CPUS).  Any thread.
+ * (n_cpus 0 or above ACPI_MAX_CPUS, or a bad 64-bit window).  Any thread.
  */
 long acpi_tables_size(const struct acpi_config *cfg);
 
 /*
- * Write the RSDP, XSDT, FADT, MADT and DSDT into @buf, which the guest
+ * Write the RSDP, XSDT, FADT, MADT, MCFG and DSDT into @buf, which the guest
  * sees at guest-physical @buf_gpa, and set *@rsdp_gpa (when not NULL) to
  * the RSDP's address: the start of the buffer.  @buf_gpa must be 16-byte
  * aligned and the tables must not wrap 64 bits.  Bytes of @buf past the

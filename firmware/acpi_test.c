@@ -73,8 +73,12 @@ struct built {
 	uint64_t gpa;
 	long used;
 	uint64_t rsdp_gpa;
-	const uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt;
+	const uint8_t *rsdp, *xsdt, *fadt, *madt, *mcfg, *dsdt;
 };
+
+/* The 64-bit PCI window of the builds below, unless a test says else. */
+#define MMIO64_BASE	0x240000000ULL		/* 9 GiB */
+#define MMIO64_SIZE	0x400000000ULL		/* 16 GiB */
 
 /* The bytes at guest-physical [gpa, gpa + len), which must be in use. */
 static const uint8_t *at(const struct built *b, uint64_t gpa, uint64_t len)
@@ -110,9 +114,9 @@ static const uint8_t *table(const struct built *b, uint64_t gpa,
 	return t;
 }
 
-static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
+static void build_cfg(struct built *b, uint64_t gpa,
+		      const struct acpi_config *cfg)
 {
-	struct acpi_config cfg = { .n_cpus = n_cpus };
 	const uint8_t *x;
 	uint32_t i, xlen;
 
@@ -121,9 +125,9 @@ static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
 	assert_non_null(b->buf);
 	memset(b->buf, FILL, BUF_SIZE);
 	b->gpa = gpa;
-	b->used = acpi_build(b->buf, BUF_SIZE, gpa, &cfg, &b->rsdp_gpa);
+	b->used = acpi_build(b->buf, BUF_SIZE, gpa, cfg, &b->rsdp_gpa);
 	assert_true(b->used > 0 && b->used <= BUF_SIZE);
-	assert_int_equal(b->used, acpi_tables_size(&cfg));
+	assert_int_equal(b->used, acpi_tables_size(cfg));
 	assert_true(all_bytes(b->buf + b->used, BUF_SIZE - b->used, FILL));
 
 	/* RSDP: revision 2, both checksums, XSDT only. */
@@ -149,6 +153,9 @@ static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
 		} else if (!memcmp(t, "APIC", 4)) {
 			assert_null(b->madt);
 			b->madt = table(b, p, "APIC");
+		} else if (!memcmp(t, "MCFG", 4)) {
+			assert_null(b->mcfg);
+			b->mcfg = table(b, p, "MCFG");
 		} else {
 			fail_msg("XSDT entry %u: unexpected table %.4s",
 				 (i - HDR_SIZE) / 8, (const char *)t);
@@ -156,7 +163,19 @@ static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
 	}
 	assert_non_null(b->fadt);
 	assert_non_null(b->madt);
+	assert_non_null(b->mcfg);
 	b->dsdt = table(b, le_get(b->fadt + FADT_X_DSDT, 8), "DSDT");
+}
+
+static void build_at(struct built *b, uint64_t gpa, unsigned int n_cpus)
+{
+	struct acpi_config cfg = {
+		.n_cpus = n_cpus,
+		.pci_mmio64_base = MMIO64_BASE,
+		.pci_mmio64_size = MMIO64_SIZE,
+	};
+
+	build_cfg(b, gpa, &cfg);
 }
 
 static void build(struct built *b, unsigned int n_cpus)
@@ -191,7 +210,7 @@ static void test_xsdt_and_headers(void **state)
 
 	(void)state;
 	build(&b, 2);
-	assert_int_equal(le_get(b.xsdt + HDR_LENGTH, 4), HDR_SIZE + 2 * 8);
+	assert_int_equal(le_get(b.xsdt + HDR_LENGTH, 4), HDR_SIZE + 3 * 8);
 	assert_int_equal(b.xsdt[HDR_REVISION], 1);
 	assert_int_equal(b.fadt[HDR_REVISION], 6);
 	assert_int_equal(b.madt[HDR_REVISION], 5);
@@ -200,7 +219,8 @@ static void test_xsdt_and_headers(void **state)
 	assert_true(b.xsdt >= b.rsdp + RSDP_SIZE);
 	assert_true(b.fadt >= b.xsdt + le_get(b.xsdt + HDR_LENGTH, 4));
 	assert_true(b.madt >= b.fadt + le_get(b.fadt + HDR_LENGTH, 4));
-	assert_true(b.dsdt >= b.madt + le_get(b.madt + HDR_LENGTH, 4));
+	assert_true(b.mcfg >= b.madt + le_get(b.madt + HDR_LENGTH, 4));
+	assert_true(b.dsdt >= b.mcfg + le_get(b.mcfg + HDR_LENGTH, 4));
 	assert_int_equal(b.dsdt + le_get(b.dsdt + HDR_LENGTH, 4) - b.buf, b.used);
 	unbuild(&b);
 }
@@ -377,6 +397,14 @@ static void test_dsdt_matches_platform(void **state)
 		ACPI_PCI_MMIO32_SIZE & 0xff, (ACPI_PCI_MMIO32_SIZE >> 8) & 0xff,
 		(ACPI_PCI_MMIO32_SIZE >> 16) & 0xff, ACPI_PCI_MMIO32_SIZE >> 24,
 	};
+	const uint8_t ecam_mem[] = {
+		0x86, 0x09, 0x00, 0x01,		/* Memory32Fixed, ReadWrite */
+		ACPI_PCI_ECAM_BASE & 0xff, (ACPI_PCI_ECAM_BASE >> 8) & 0xff,
+		(ACPI_PCI_ECAM_BASE >> 16) & 0xff, ACPI_PCI_ECAM_BASE >> 24,
+		ACPI_PCI_ECAM_SIZE & 0xff, (ACPI_PCI_ECAM_SIZE >> 8) & 0xff,
+		(ACPI_PCI_ECAM_SIZE >> 16) & 0xff, ACPI_PCI_ECAM_SIZE >> 24,
+	};
+	const uint8_t pnp0c02[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x02 };
 	const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
 	const uint8_t pnp0501[] = { 0x0c, 0x41, 0xd0, 0x05, 0x01 };
 	const uint8_t pnp0c0c[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x0c };
@@ -395,6 +423,8 @@ static void test_dsdt_matches_platform(void **state)
 	assert_non_null(find(d, len, "PCI0", 4));
 	assert_non_null(find(d, len, pnp0a03, sizeof(pnp0a03)));
 	assert_non_null(find(d, len, pci_window, sizeof(pci_window)));
+	assert_non_null(find(d, len, pnp0c02, sizeof(pnp0c02)));
+	assert_non_null(find(d, len, ecam_mem, sizeof(ecam_mem)));
 	assert_non_null(find(d, len, pnp0c0c, sizeof(pnp0c0c)));
 	assert_non_null(find(d, len, "\x0d" "ACPI0013", 9));
 	assert_non_null(find(d, len, ged_irq, sizeof(ged_irq)));
@@ -410,6 +440,84 @@ static void test_dsdt_matches_platform(void **state)
 	assert_true(s5[6] >= 1);		/* elements */
 	assert_int_equal(s5[7], 0x0a);		/* BytePrefix */
 	assert_int_equal(s5[8], ACPI_SLP_TYP_S5);
+	unbuild(&b);
+}
+
+/* MCFG: one ECAM allocation, segment 0, bus 0 only. */
+static void test_mcfg(void **state)
+{
+	const uint8_t *m, *a;
+	struct built b;
+
+	(void)state;
+	build(&b, 2);
+	m = b.mcfg;
+	assert_int_equal(le_get(m + HDR_LENGTH, 4), 60);
+	assert_int_equal(m[HDR_REVISION], 1);
+	assert_true(all_bytes(m + HDR_SIZE, 8, 0));	/* reserved */
+	a = m + 44;
+	assert_int_equal(le_get(a, 8), ACPI_PCI_ECAM_BASE);
+	assert_int_equal(le_get(a + 8, 2), 0);		/* segment */
+	assert_int_equal(a[10], 0);			/* first bus */
+	assert_int_equal(a[11], 0);			/* last bus */
+	assert_int_equal(ACPI_PCI_ECAM_SIZE, (a[11] - a[10] + 1) << 20);
+	unbuild(&b);
+}
+
+/*
+ * The DSDT's QWord memory descriptor (0x8a, length 43) in PCI0's _CRS,
+ * found by its ResourceProducer/PosDecode/MinFixed/MaxFixed, cacheable
+ * read-write flags: its minimum, maximum and length.
+ */
+static const uint8_t *dsdt_qword_memory(const uint8_t *d)
+{
+	const uint8_t head[] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x03 };
+	size_t len = le_get(d + HDR_LENGTH, 4);
+	const uint8_t *q = find(d, len, head, sizeof(head));
+
+	assert_non_null(q);
+	/* Only one such descriptor: the 64-bit window. */
+	assert_null(find(q + 1, len - (q + 1 - d), head, sizeof(head)));
+	return q;
+}
+
+/* The per-VM 64-bit window lands in the DSDT, which stays checksummed. */
+static void test_dsdt_mmio64_window(void **state)
+{
+	const uint64_t placeholder = 0x5749535000000000ULL;
+	struct acpi_config cfg = { .n_cpus = 1 };
+	const uint8_t *q;
+	struct built b;
+
+	(void)state;
+	build(&b, 1);
+	q = dsdt_qword_memory(b.dsdt);
+	assert_int_equal(le_get(q + 14, 8), MMIO64_BASE);
+	assert_int_equal(le_get(q + 22, 8), MMIO64_BASE + MMIO64_SIZE - 1);
+	assert_int_equal(le_get(q + 30, 8), 0);		/* translation */
+	assert_int_equal(le_get(q + 38, 8), MMIO64_SIZE);
+	unbuild(&b);
+
+	/* Another window, another DSDT: nothing cached between builds. */
+	cfg.pci_mmio64_base = 1ULL << 40;
+	cfg.pci_mmio64_size = 1ULL << 30;
+	build_cfg(&b, BUF_GPA, &cfg);
+	q = dsdt_qword_memory(b.dsdt);
+	assert_int_equal(le_get(q + 14, 8), 1ULL << 40);
+	assert_int_equal(le_get(q + 22, 8), (1ULL << 40) + (1ULL << 30) - 1);
+	assert_int_equal(le_get(q + 38, 8), 1ULL << 30);
+	unbuild(&b);
+
+	/* No window: a zero-length descriptor, which OSPM ignores. */
+	cfg.pci_mmio64_base = 0;
+	cfg.pci_mmio64_size = 0;
+	build_cfg(&b, BUF_GPA, &cfg);
+	q = dsdt_qword_memory(b.dsdt);
+	assert_int_equal(le_get(q + 14, 8), 0);
+	assert_int_equal(le_get(q + 22, 8), 0);
+	assert_int_equal(le_get(q + 38, 8), 0);
+	assert_null(find(b.dsdt, le_get(b.dsdt + HDR_LENGTH, 4),
+			 (const uint8_t *)&placeholder, 8));
 	unbuild(&b);
 }
 
@@ -485,6 +593,23 @@ static void test_bad_arguments(void **state)
 		assert_int_equal(acpi_tables_size(&cfg), -EINVAL);
 		assert_int_equal(acpi_build(buf, BUF_SIZE, BUF_GPA, &cfg, &rsdp),
 				 -EINVAL);
+	}
+	{
+		/* 64-bit windows below 4 GiB or wrapping. */
+		const struct acpi_config bad_window[] = {
+			{ .n_cpus = 1, .pci_mmio64_base = 0xc0000000,
+			  .pci_mmio64_size = 1 << 20 },
+			{ .n_cpus = 1, .pci_mmio64_base = UINT64_MAX - 0xfff,
+			  .pci_mmio64_size = 0x2000 },
+		};
+
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(acpi_tables_size(&bad_window[i]),
+					 -EINVAL);
+			assert_int_equal(acpi_build(buf, BUF_SIZE, BUF_GPA,
+						    &bad_window[i], &rsdp),
+					 -EINVAL);
+		}
 	}
 	assert_int_equal(acpi_tables_size(NULL), -EINVAL);
 	assert_int_equal(acpi_build(buf, BUF_SIZE, BUF_GPA, NULL, &rsdp),
@@ -669,6 +794,7 @@ static void test_iasl_accepts_every_table(void **state)
 		disassemble(dir, "xsdt", b.xsdt);
 		disassemble(dir, "facp", b.fadt);
 		disassemble(dir, "apic", b.madt);
+		disassemble(dir, "mcfg", b.mcfg);
 		disassemble(dir, "dsdt", b.dsdt);
 		unbuild(&b);
 		snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
@@ -743,6 +869,8 @@ int main(void)
 		cmocka_unit_test(test_fadt),
 		cmocka_unit_test(test_madt_one_lapic_per_vcpu),
 		cmocka_unit_test(test_dsdt_matches_platform),
+		cmocka_unit_test(test_mcfg),
+		cmocka_unit_test(test_dsdt_mmio64_window),
 		cmocka_unit_test(test_size_grows_with_cpus),
 		cmocka_unit_test(test_exact_size_fits),
 		cmocka_unit_test(test_too_small_writes_nothing),

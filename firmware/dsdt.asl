@@ -2,8 +2,9 @@
 /*
  * wisp's DSDT: the platform's fixed devices, in ASL.  The Makefile compiles
  * it with iasl into $(BUILD)/gen/dsdt_aml.h, and acpi_build() copies the AML
- * as is, so nothing per-VM may appear here: per-VM values go into the
- * tables built at run time (firmware/acpi.c).  The addresses, ports and
+ * as is, with one exception: the 64-bit PCI window's placeholder below,
+ * which it overwrites with the VM's window.  Other per-VM values go into
+ * the tables built at run time (firmware/acpi.c).  The addresses, ports and
  * GSIs below are the ACPI_* constants of firmware/acpi.h; acpi_test checks
  * that the two agree.  docs/acpi.md describes every device.
  */
@@ -20,10 +21,17 @@ DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
     {
         /*
          * The PCI host bridge: bus 0, configuration through ports
-         * 0xCF8/0xCFC.  BARs go in the 32-bit window 0xC0000000-0xDFFFFFFF
-         * (ACPI_PCI_MMIO32_*); the I/O windows are every port but the
-         * configuration registers.  Devices use MSI-X only: no _PRT.  A
-         * conventional PCI bridge (PNP0A03) needs no _OSC.
+         * 0xCF8/0xCFC and ECAM (the MCFG table; reserved by PRES below).
+         * BARs go in the 32-bit window 0xC0000000-0xDFFFFFFF
+         * (ACPI_PCI_MMIO32_*) and in a 64-bit window above RAM; the I/O
+         * windows are every port but the configuration registers.  Devices
+         * use MSI-X only: no _PRT.  A conventional PCI bridge (PNP0A03)
+         * needs no _OSC.
+         *
+         * The QWordMemory's minimum 0x5749535000000000 ("PSIW") is a
+         * placeholder: acpi_build() finds it and writes the VM's 64-bit
+         * window (or a zero-length one, which OSPM ignores) over its
+         * minimum, maximum and length.
          */
         Device (PCI0)
         {
@@ -43,6 +51,25 @@ DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
                 DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
                     NonCacheable, ReadWrite,
                     0x00000000, 0xC0000000, 0xDFFFFFFF, 0x00000000, 0x20000000)
+                QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+                    Cacheable, ReadWrite,
+                    0x0000000000000000, 0x5749535000000000,
+                    0x57495350FFFFFFFF, 0x0000000000000000,
+                    0x0000000100000000)
+            })
+        }
+
+        /*
+         * Motherboard resources: the ECAM region of bus 0 (0xE0000000,
+         * 1 MiB: ACPI_PCI_ECAM_*), so that OSPM trusts the MCFG.
+         */
+        Device (PRES)
+        {
+            Name (_HID, EisaId ("PNP0C02"))
+            Name (_UID, One)
+            Name (_CRS, ResourceTemplate ()
+            {
+                Memory32Fixed (ReadWrite, 0xE0000000, 0x00100000)
             })
         }
 

@@ -167,18 +167,17 @@ int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 	return 0;
 }
 
-int boot_acpi_prepare(struct guest_mem *mem, unsigned int n_cpus,
+int boot_acpi_prepare(struct guest_mem *mem, const struct acpi_config *cfg,
 		      uint64_t *rsdp_gpa, struct wisp_err *err)
 {
-	struct acpi_config cfg = { .n_cpus = n_cpus };
 	long used;
 
 	used = acpi_build(guest_ptr(mem, BOOT_ACPI_GPA, BOOT_ACPI_SIZE),
-			  BOOT_ACPI_SIZE, BOOT_ACPI_GPA, &cfg, rsdp_gpa);
+			  BOOT_ACPI_SIZE, BOOT_ACPI_GPA, cfg, rsdp_gpa);
 	if (used < 0)
 		return err_set(err, WISP_EXIT_SOFTWARE, -used,
 			       "cannot build the ACPI tables for %u vCPUs: %s",
-			       n_cpus, strerror(-used));
+			       cfg->n_cpus, strerror(-used));
 	/* A jump to the BIOS reset vector resets through the same register. */
 	reset_vector_build(guest_ptr(mem, RESET_VECTOR_GPA, RESET_VECTOR_SIZE),
 			   ACPI_RESET_PORT, ACPI_RESET_VALUE);

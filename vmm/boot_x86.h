@@ -61,11 +61,13 @@ int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
 		       struct wisp_err *err);
 
 /*
- * Write the ACPI tables for @n_cpus vCPUs at BOOT_ACPI_GPA, and the reset
- * stub at the BIOS reset vector; return the RSDP's address in *@rsdp_gpa.
- * Pure: no KVM.
+ * Write the ACPI tables described by @cfg (vCPUs, 64-bit PCI window) at
+ * BOOT_ACPI_GPA, and the reset stub at the BIOS reset vector; return the
+ * RSDP's address, always BOOT_ACPI_GPA, in *@rsdp_gpa unless it is NULL
+ * (boot_*_prepare() may run first and pass BOOT_ACPI_GPA).  Pure: no KVM.
  */
-int boot_acpi_prepare(struct guest_mem *mem, unsigned int n_cpus,
+struct acpi_config;
+int boot_acpi_prepare(struct guest_mem *mem, const struct acpi_config *cfg,
 		      uint64_t *rsdp_gpa, struct wisp_err *err);
 
 #endif

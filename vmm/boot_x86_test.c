@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../firmware/acpi.h"
 #include "../firmware/bootparams.h"
 #include "../firmware/le.h"
 #include "../firmware/longmode.h"
@@ -145,7 +146,8 @@ static void test_acpi(void **state)
 
 	(void)state;
 	guest_mem_layout(&m, ram, RAM_SIZE);
-	assert_int_equal(boot_acpi_prepare(&m, 4, &rsdp, &err), 0);
+	assert_int_equal(boot_acpi_prepare(&m, &(struct acpi_config){ .n_cpus = 4 },
+					   &rsdp, &err), 0);
 	assert_int_equal(rsdp, BOOT_ACPI_GPA);
 	assert_memory_equal(ram + rsdp, "RSD PTR ", 8);
 	assert_int_equal(boot_pvh_prepare(&m, &kernel, NULL, NULL, rsdp,
@@ -278,7 +280,8 @@ static void test_linux_boot_params(void **state)
 	bz_kernel(&k);
 	memset(initrd, 0x5c, sizeof(initrd));
 	guest_mem_layout(&m, ram, RAM_SIZE);
-	assert_int_equal(boot_acpi_prepare(&m, 2, &rsdp, &err), 0);
+	assert_int_equal(boot_acpi_prepare(&m, &(struct acpi_config){ .n_cpus = 2 },
+					   &rsdp, &err), 0);
 	fill(&m, BOOT_PARAMS_GPA, BOOTPARAMS_SIZE);
 	fill(&m, BOOT_GDT_GPA, LONGMODE_GDT_SIZE);
 	fill(&m, BOOT_PAGE_TABLES_GPA, LONGMODE_TABLES_SIZE);

@@ -65,6 +65,17 @@ static void set_topology_leaf(struct kvm_cpuid_entry2 *e, unsigned int index,
 	}
 }
 
+unsigned int cpu_phys_bits(const struct kvm_cpuid2 *supported)
+{
+	for (uint32_t i = 0; i < supported->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &supported->entries[i];
+
+		if (e->function == 0x80000008 && (e->eax & 0xff) > 36)
+			return e->eax & 0xff;
+	}
+	return 36;
+}
+
 void cpu_build_cpuid(const struct kvm_cpuid2 *supported, unsigned int index,
 		     unsigned int n_cpus, struct kvm_cpuid2 *out)
 {

@@ -20,6 +20,13 @@ void cpu_build_cpuid(const struct kvm_cpuid2 *supported, unsigned int index,
 		     unsigned int n_cpus, struct kvm_cpuid2 *out);
 
 /*
+ * The guest-physical address width the vCPUs report (CPUID 0x80000008
+ * EAX[7:0]); 36, the architectural minimum, when @supported lacks the
+ * leaf or reports less.  Pure.
+ */
+unsigned int cpu_phys_bits(const struct kvm_cpuid2 *supported);
+
+/*
  * Set up CPUID, MSRs, LAPIC LINT0/LINT1 and FPU of vCPU @index on
  * @vcpu_fd.  Returns 0 or -errno with @err set.  Construction thread.
  */

@@ -87,10 +87,26 @@ static void test_topology(void **state)
 	free(sup);
 }
 
+static void test_phys_bits(void **state)
+{
+	struct kvm_cpuid2 *c = fake_supported();
+
+	(void)state;
+	assert_int_equal(cpu_phys_bits(c), 36);	/* leaf with EAX 0 */
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008)
+			c->entries[i].eax = 0x3027;	/* 39 phys, 48 virt */
+	assert_int_equal(cpu_phys_bits(c), 39);
+	c->nent = 0;
+	assert_int_equal(cpu_phys_bits(c), 36);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_topology),
+		cmocka_unit_test(test_phys_bits),
 	};
 
 	return cmocka_run_group_tests_name("cpu_x86", tests, NULL, NULL);

@@ -128,6 +128,9 @@ static void hs_irq_line(void *ctx, unsigned int gsi, int level)
 _Static_assert(PCI_MMIO32_BASE == ACPI_PCI_MMIO32_BASE &&
 	       PCI_MMIO32_SIZE == ACPI_PCI_MMIO32_SIZE,
 	       "the DSDT's PCI window is the PCI host's");
+_Static_assert(PCI_ECAM_BASE == ACPI_PCI_ECAM_BASE &&
+	       PCI_ECAM_SIZE == ACPI_PCI_ECAM_SIZE,
+	       "the MCFG's ECAM region is the PCI host's");
 
 /* Does [addr, addr + size) touch guest RAM?  @size > 0, no wrap. */
 static bool overlaps_ram(const struct guest_mem *mem, uint64_t addr,
@@ -254,14 +257,27 @@ static void hs_unwatch(void *ctx, struct host_watch *w)
 	w->priv = NULL;
 }
 
-/* The 64-bit PCI window: above RAM, 1 GiB aligned. */
-static uint64_t pci_mmio64_base(const struct guest_mem *mem)
+/*
+ * The 64-bit PCI window: PCI_MMIO64_SIZE bytes above RAM, 1 GiB aligned,
+ * inside the guest's physical address width; none (size 0: 64-bit BARs
+ * then go in the 32-bit window) when it does not fit there.
+ */
+static void pci_mmio64_window(const struct vm *vm, uint64_t *base,
+			      uint64_t *size)
 {
 	uint64_t end = GUEST_HIGH_RAM_START;
+	unsigned int bits = cpu_phys_bits(vm->kvm.cpuid);
 
-	if (mem->n_regions > 1)
-		end += mem->regions[1].size;
-	return (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	if (vm->mem.n_regions > 1)
+		end += vm->mem.regions[1].size;
+	*base = (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	*size = PCI_MMIO64_SIZE;
+	if (bits >= 64 || *base + *size > (1ULL << bits)) {
+		*size = 0;
+		if (vm->cfg->verbose)
+			fprintf(stderr, "wisp: no 64-bit PCI window: RAM ends too close to the guest's %u-bit address limit\n",
+				bits);
+	}
 }
 
 static void hs_request_stop(void *ctx, int status)
@@ -418,6 +434,7 @@ static int setup_memory_slots(struct vm *vm, struct wisp_err *err)
 static int setup_devices(struct vm *vm, struct wisp_err *err)
 {
 	struct host_services *hs = &vm->hs;
+	uint64_t mmio64_base, mmio64_size;
 	int ret;
 
 	*hs = (struct host_services){
@@ -443,8 +460,8 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 			       strerror(-ret));
 	if (bus_init(&vm->pio, "pio") || bus_init(&vm->mmio, "mmio"))
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
-	/* No 64-bit window until the DSDT describes one: all BARs below 4 GiB. */
-	ret = pci_host_init(&vm->pci, hs, pci_mmio64_base(&vm->mem), 0);
+	pci_mmio64_window(vm, &mmio64_base, &mmio64_size);
+	ret = pci_host_init(&vm->pci, hs, mmio64_base, mmio64_size);
 	if (ret)
 		return err_set(err, WISP_EXIT_OSERR, -ret, "PCI: %s",
 			       strerror(-ret));
@@ -504,7 +521,6 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 {
 	struct image_file kernel = { .fd = -1 }, initrd = { .fd = -1 };
 	char *cmdline = NULL;
-	uint64_t rsdp_gpa;
 	int ret;
 
 	ret = image_open(vm->cfg->kernel, vm->mem.size, "kernel", &kernel, err);
@@ -539,17 +555,14 @@ static int load_guest(struct vm *vm, struct wisp_err *err)
 	}
 	if (vm->cfg->verbose)
 		fprintf(stderr, "wisp: kernel command line: %s\n", cmdline);
-	ret = boot_acpi_prepare(&vm->mem, vm->cfg->cpus, &rsdp_gpa, err);
-	if (ret)
-		goto out;
 	if (vm->kernel.format == KERNEL_BZIMAGE)
 		ret = boot_linux_prepare(&vm->mem, &vm->kernel, cmdline,
 					 vm->cfg->initrd ? &initrd : NULL,
-					 rsdp_gpa, err);
+					 BOOT_ACPI_GPA, err);
 	else
 		ret = boot_pvh_prepare(&vm->mem, &vm->kernel, cmdline,
 				       vm->cfg->initrd ? &initrd : NULL,
-				       rsdp_gpa, err);
+				       BOOT_ACPI_GPA, err);
 out:
 	free(cmdline);
 	image_close(&initrd);
@@ -558,6 +571,22 @@ out:
 }
 
 /* The --disk devices, on the PCI bus. */
+/*
+ * The ACPI tables (the RSDP at BOOT_ACPI_GPA, where load_guest() told the
+ * guest to look) and the reset vector, once the devices they describe
+ * exist: the 64-bit PCI window needs KVM's CPUID.
+ */
+static int setup_firmware(struct vm *vm, struct wisp_err *err)
+{
+	struct acpi_config acpi = {
+		.n_cpus = vm->cfg->cpus,
+		.pci_mmio64_base = vm->pci.mmio64_base,
+		.pci_mmio64_size = vm->pci.mmio64_size,
+	};
+
+	return boot_acpi_prepare(&vm->mem, &acpi, NULL, err);
+}
+
 static int setup_disks(struct vm *vm, struct wisp_err *err)
 {
 	struct blk_options *o = malloc(sizeof(*o));
@@ -667,6 +696,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
 		ret = setup_devices(vm, err);
 	if (!ret)
 		ret = setup_disks(vm, err);
+	if (!ret)
+		ret = setup_firmware(vm, err);
 	if (!ret)
 		ret = setup_vcpus(vm, err);
 	if (!ret)
