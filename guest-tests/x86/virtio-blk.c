@@ -61,6 +61,7 @@ struct slot {
 } __aligned(64);
 
 static u8 qmem[2][VIRTQ_MEM_SIZE(QSIZE)] __aligned(4096);
+static u8 ram_under_bar[0x8000] __aligned(0x8000);
 static u8 data[SLOTS][IO_BYTES] __aligned(4096);
 static struct slot slots[SLOTS];
 
@@ -367,6 +368,37 @@ static void test_read_only(void)
 /* --- hostile guest -------------------------------------------------- */
 
 /*
+ * Row 24: a BAR moved onto RAM, or onto another device's BAR, with
+ * decoding on is stored but not mapped: RAM stays RAM, the other device
+ * keeps its addresses; moved back, the BAR works again.
+ */
+static void test_bar_moves(void)
+{
+	u32 *ram = (u32 *)ram_under_bar;
+	bool ok = true;
+
+	test_begin("virtio-blk-hostile-bar");
+	for (unsigned int i = 0; i < sizeof(ram_under_bar) / 4; i++)
+		ram[i] = 0x5a5a0000 + i;
+	pci_bar_place(rw.fn, 0, (u64)ram_under_bar);
+	report(pci_bar_addr(rw.fn, 0) == (u64)ram_under_bar,
+	       "BAR moved onto RAM at %p: the value is stored", ram_under_bar);
+	for (unsigned int i = 0; i < sizeof(ram_under_bar) / 4; i += 97)
+		ok &= readl((u64)&ram[i]) == 0x5a5a0000 + i;
+	writel((u64)&ram[5], 0x12345678);	/* device status byte's word */
+	report(ok && ram[5] == 0x12345678,
+	       "the RAM under it still reads and writes as RAM");
+	pci_bar_place(rw.fn, 0, BAR_RO);
+	report(readw(ro.common + 0x12) == 1,
+	       "BAR moved onto the other disk's BAR: that disk still answers there (1 queue)");
+	pci_bar_place(rw.fn, 0, BAR_RW);
+	report(virtio_status(&rw) == (VIRTIO_ACKNOWLEDGE | VIRTIO_DRIVER |
+				      VIRTIO_FEATURES_OK | VIRTIO_DRIVER_OK) &&
+	       request(&q0, BLK_T_IN, 0, data[0], SECTOR) == BLK_S_OK,
+	       "moved back, the device works where it was");
+}
+
+/*
  * After a hostile request: NEEDS_RESET shows within the wait, the ISR has
  * the configuration bit, and after a reset and bring-up the disk works.
  */
@@ -449,6 +481,7 @@ int main(void)
 	test_second_queue();
 	test_errors();
 	test_read_only();
+	test_bar_moves();
 	test_descriptor_loop();
 	test_avail_far_ahead();
 	test_buffer_outside_ram();
