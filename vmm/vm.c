@@ -587,42 +587,77 @@ static int setup_firmware(struct vm *vm, struct wisp_err *err)
 	return boot_acpi_prepare(&vm->mem, &acpi, NULL, err);
 }
 
+/* A --disk between open_disks() and setup_disks(). */
+struct vm_disk {
+	struct blk_options opts;
+	struct blk_backing backing;	/* fd -1 until opened, after handed over */
+};
+
+/* A --disk failure: its status from the errno. */
+static int disk_error(struct wisp_err *err, int e, const char *msg)
+{
+	int status = e == -ERANGE || e == -EINVAL ? WISP_EXIT_DATAERR :
+		     e == -ENOMEM ? WISP_EXIT_OSERR : WISP_EXIT_NOINPUT;
+
+	return err_set(err, status, -e, "--disk: %s", msg);
+}
+
+/*
+ * Parse every --disk and open (and lock) its backing, before /dev/kvm:
+ * a bad disk is bad input and fails first, like a bad kernel.
+ */
+static int open_disks(struct vm *vm, struct wisp_err *err)
+{
+	unsigned int i;
+	char msg[300];
+	int ret;
+
+	if (!vm->cfg->n_disks)
+		return 0;
+	vm->disks_opened = calloc(vm->cfg->n_disks, sizeof(*vm->disks_opened));
+	if (!vm->disks_opened)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	for (i = 0; i < vm->cfg->n_disks; i++)
+		vm->disks_opened[i].backing.fd = -1;
+	for (i = 0; i < vm->cfg->n_disks; i++) {
+		struct vm_disk *vd = &vm->disks_opened[i];
+
+		if (blk_parse_options(vm->cfg->disks[i], &vd->opts, msg,
+				      sizeof(msg)))
+			return err_set(err, WISP_EXIT_USAGE, EINVAL,
+				       "--disk: %s", msg);
+		ret = blk_open_backing(&vd->opts, &vd->backing, msg,
+				       sizeof(msg));
+		if (ret)
+			return disk_error(err, ret, msg);
+	}
+	return 0;
+}
+
+/* A virtio-blk device on the PCI bus for each disk open_disks() opened. */
 static int setup_disks(struct vm *vm, struct wisp_err *err)
 {
-	struct blk_options *o = malloc(sizeof(*o));
 	unsigned int i;
-	int ret = 0;
+	int ret;
 
-	if (!o)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 	for (i = 0; i < vm->cfg->n_disks; i++) {
+		struct vm_disk *vd = &vm->disks_opened[i];
 		struct blk_dev *d;
 		char msg[300];
 		int e = 0;
 
-		if (blk_parse_options(vm->cfg->disks[i], o, msg, sizeof(msg))) {
-			ret = err_set(err, WISP_EXIT_USAGE, EINVAL, "--disk: %s", msg);
-			break;
-		}
-		d = blk_create(&vm->hs, o, vm->cfg->cpus, msg, sizeof(msg), &e);
-		if (!d) {
-			int status = e == -ERANGE || e == -EINVAL ? WISP_EXIT_DATAERR :
-				     e == -ENOMEM ? WISP_EXIT_OSERR : WISP_EXIT_NOINPUT;
-
-			ret = err_set(err, status, -e, "--disk: %s", msg);
-			break;
-		}
+		d = blk_create(&vm->hs, &vd->opts, &vd->backing, vm->cfg->cpus,
+			       msg, sizeof(msg), &e);
+		if (!d)
+			return disk_error(err, e, msg);
 		vm->disks[vm->n_disks++] = d;
 		ret = pci_host_add(&vm->pci, blk_pci_device(d));
-		if (ret < 0) {
-			ret = err_set(err, WISP_EXIT_USAGE, -ret,
-				      "--disk '%s': no room on the PCI bus", o->path);
-			break;
-		}
-		ret = 0;
+		if (ret < 0)
+			return err_set(err, WISP_EXIT_USAGE, -ret,
+				       "--disk '%s': no room on the PCI bus",
+				       vd->opts.path);
 	}
-	free(o);
-	return ret;
+	return 0;
 }
 
 static int setup_vcpus(struct vm *vm, struct wisp_err *err)
@@ -685,6 +720,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
 	if (!ret)
 		ret = load_guest(vm, err);
 	if (!ret)
+		ret = open_disks(vm, err);
+	if (!ret)
 		ret = kvm_open(&vm->kvm, "/dev/kvm", err);
 	if (!ret)
 		ret = setup_memory_slots(vm, err);
@@ -742,6 +779,11 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	for (i = vm->n_disks; i-- > 0;)
 		blk_destroy(vm->disks[i]);
+	if (vm->disks_opened) {
+		for (i = 0; i < vm->cfg->n_disks; i++)
+			blk_close_backing(&vm->disks_opened[i].backing);
+		free(vm->disks_opened);
+	}
 	pvpanic_destroy(vm->pvpanic);
 	acpi_pm_destroy(vm->acpi_pm);
 	testdev_destroy(vm->testdev);

@@ -29,6 +29,8 @@ struct pvpanic;
 struct serial;
 struct testdev;
 
+struct vm_disk;
+
 struct vm {
 	const struct vm_config *cfg;
 	sigset_t saved_sigmask;
@@ -52,8 +54,9 @@ struct vm {
 	struct pci_host pci;
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
+	struct vm_disk *disks_opened;	/* open_disks(), cfg->n_disks */
 	struct blk_dev *disks[WISP_MAX_DISKS];
-	unsigned int n_disks;
+	unsigned int n_disks;		/* created; disks_opened[n_disks..] still ours */
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */

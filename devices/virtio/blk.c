@@ -926,6 +926,7 @@ static int setup_queue(struct blk_dev *d, unsigned int i, char *msg,
 
 struct blk_dev *blk_create(const struct host_services *hs,
 			   const struct blk_options *o,
+			   struct blk_backing *backing,
 			   unsigned int default_queues, char *msg,
 			   size_t msg_len, int *err)
 {
@@ -935,19 +936,19 @@ struct blk_dev *blk_create(const struct host_services *hs,
 	int ret;
 
 	if (!d) {
+		blk_close_backing(backing);
 		*err = -ENOMEM;
 		snprintf(msg, msg_len, "out of memory");
 		return NULL;
 	}
 	d->hs = hs;
 	d->opts = *o;
+	d->backing = *backing;
+	backing->fd = -1;		/* the device's now */
 	d->reset_fd = -1;
 	d->n_queues = o->queues ? o->queues : default_queues;
 	if (!d->n_queues || d->n_queues > BLK_MAX_QUEUES)
 		d->n_queues = 1;
-	ret = blk_open_backing(o, &d->backing, msg, msg_len);
-	if (ret)
-		goto fail;
 	d->lim = (struct blk_limits){
 		.capacity = d->backing.capacity, .readonly = o->readonly,
 	};
@@ -990,7 +991,6 @@ fail_all:
 	return NULL;
 fail_backing:
 	blk_close_backing(&d->backing);
-fail:
 	free(d);
 	*err = ret;
 	return NULL;

@@ -223,16 +223,18 @@ unsigned int blk_queue_in_flight(const struct blk_queue *q);
 struct blk_dev;
 
 /*
- * Create a virtio-blk device for @o (already parsed) with @default_queues
- * queues unless @o says otherwise: opens the backing (see
- * blk_open_backing), makes an I/O engine per queue (io_uring, else the
- * sync engine: said once on stderr), sets up the PCI transport and watches
- * its queues on the event loop.  Returns NULL with a one-line message in
- * @msg and *@err set to -errno.  Construction thread; then add
- * blk_pci_device() to the PCI host.
+ * Create a virtio-blk device for @o (already parsed) on @backing (opened
+ * by blk_open_backing() for @o; the device owns it from here on, on
+ * failure too) with @default_queues queues unless @o says otherwise:
+ * makes an I/O engine per queue (io_uring, else the sync engine: said once
+ * on stderr), sets up the PCI transport and watches its queues on the
+ * event loop.  Returns NULL with a one-line message in @msg and *@err set
+ * to -errno.  Construction thread; then add blk_pci_device() to the PCI
+ * host.
  */
 struct blk_dev *blk_create(const struct host_services *hs,
 			   const struct blk_options *o,
+			   struct blk_backing *backing,
 			   unsigned int default_queues, char *msg,
 			   size_t msg_len, int *err);
 

@@ -594,6 +594,7 @@ static void desc(struct dfix *f, unsigned int i, uint64_t addr, uint32_t len,
 static int d_setup(void **state)
 {
 	struct dfix *f = calloc(1, sizeof(*f));
+	struct blk_backing backing;
 	struct blk_options o;
 	char msg[200];
 	int fd, err = 0;
@@ -607,7 +608,10 @@ static int d_setup(void **state)
 	assert_int_equal(blk_parse_options("path=x,serial=DEV1", &o, msg,
 					   sizeof(msg)), 0);
 	strcpy(o.path, f->path);
-	f->dev = blk_create(&f->fh.hs, &o, 2, msg, sizeof(msg), &err);
+	assert_int_equal(blk_open_backing(&o, &backing, msg, sizeof(msg)), 0);
+	f->dev = blk_create(&f->fh.hs, &o, &backing, 2, msg, sizeof(msg),
+			    &err);
+	assert_int_equal(backing.fd, -1);	/* handed over */
 	if (!f->dev)
 		fail_msg("blk_create: %s (%d)", msg, err);
 	f->pd = blk_pci_device(f->dev);
