@@ -103,6 +103,10 @@
 #define DSDT_MMIO64_PLACEHOLDER	0x5749535000000000ULL
 #define QWORD_DESC_TAG		0x8a
 #define QWORD_DESC_SIZE		46
+#define QWORD_GENERAL_FLAGS	4
+#define QWORD_MIN_FIXED		(1U << 2)
+#define QWORD_MAX_FIXED		(1U << 3)
+#define QWORD_GRANULARITY	6
 #define QWORD_MIN		14
 #define QWORD_MAX		22
 #define QWORD_LENGTH		38
@@ -223,29 +227,43 @@ static void build_mcfg(uint8_t *t)
 	seal(t, MCFG_SIZE);
 }
 
-/*
- * Copy the DSDT and write the 64-bit window over its placeholder; a window
- * of size 0 becomes minimum 0, maximum 0, length 0, which OSPM ignores.
- */
-static void build_dsdt(uint8_t *t, const struct acpi_config *cfg)
+/* Offset of the 64-bit window's descriptor in dsdt_aml, or -1. */
+static long dsdt_window_offset(void)
 {
-	uint64_t base = cfg->pci_mmio64_base, size = cfg->pci_mmio64_size;
 	size_t i;
 
-	memcpy(t, dsdt_aml, sizeof(dsdt_aml));
-	for (i = 0; i + QWORD_DESC_SIZE <= sizeof(dsdt_aml); i++) {
-		uint8_t *d = t + i;
+	for (i = 0; i + QWORD_DESC_SIZE <= sizeof(dsdt_aml); i++)
+		if (dsdt_aml[i] == QWORD_DESC_TAG &&
+		    le_get64(dsdt_aml + i + QWORD_MIN) ==
+		    DSDT_MMIO64_PLACEHOLDER)
+			return (long)i;
+	return -1;
+}
 
-		if (d[0] == QWORD_DESC_TAG &&
-		    le_get64(d + QWORD_MIN) == DSDT_MMIO64_PLACEHOLDER)
-			break;
+/*
+ * Copy the DSDT and write the 64-bit window over the descriptor at
+ * @window_off.  Without a window the descriptor becomes a variable one
+ * (ACPI 6.3, 6.4.3.5: minimum and maximum not fixed) of length 0 with a
+ * 4 KiB granularity over [0, 0xfff]: valid, and OSPM skips it for its
+ * zero length.
+ */
+static void build_dsdt(uint8_t *t, const struct acpi_config *cfg,
+		       size_t window_off)
+{
+	uint64_t base = cfg->pci_mmio64_base, size = cfg->pci_mmio64_size;
+	uint8_t *d = t + window_off;
+
+	memcpy(t, dsdt_aml, sizeof(dsdt_aml));
+	if (size) {
+		le_put64(d + QWORD_MIN, base);
+		le_put64(d + QWORD_MAX, base + size - 1);
+	} else {
+		d[QWORD_GENERAL_FLAGS] &= ~(QWORD_MIN_FIXED | QWORD_MAX_FIXED);
+		le_put64(d + QWORD_GRANULARITY, 0xfff);
+		le_put64(d + QWORD_MIN, 0);
+		le_put64(d + QWORD_MAX, 0xfff);
 	}
-	/* The build guarantees the placeholder (acpi_test checks it). */
-	if (i + QWORD_DESC_SIZE > sizeof(dsdt_aml))
-		return;
-	le_put64(t + i + QWORD_MIN, size ? base : 0);
-	le_put64(t + i + QWORD_MAX, size ? base + size - 1 : 0);
-	le_put64(t + i + QWORD_LENGTH, size);
+	le_put64(d + QWORD_LENGTH, size);
 	t[HDR_CHECKSUM] = 0;
 	t[HDR_CHECKSUM] = checksum(t, sizeof(dsdt_aml));
 }
@@ -325,6 +343,7 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t buf_gpa,
 		const struct acpi_config *cfg, uint64_t *rsdp_gpa)
 {
 	struct acpi_layout l;
+	long window_off = dsdt_window_offset();
 	int ret = layout_tables(cfg, &l);
 
 	if (ret)
@@ -333,6 +352,8 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t buf_gpa,
 		return -EINVAL;
 	if (size < l.end)
 		return -ENOSPC;		/* and nothing written */
+	if (window_off < 0)
+		return -EIO;		/* a dsdt.asl without the placeholder */
 	memset(buf, 0, l.end);
 	build_rsdp(buf, buf_gpa + l.xsdt);
 	build_xsdt(buf + l.xsdt, buf_gpa + l.fadt, buf_gpa + l.madt,
@@ -340,7 +361,7 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t buf_gpa,
 	build_fadt(buf + l.fadt, buf_gpa + l.dsdt);
 	build_madt(buf + l.madt, cfg->n_cpus);
 	build_mcfg(buf + l.mcfg);
-	build_dsdt(buf + l.dsdt, cfg);
+	build_dsdt(buf + l.dsdt, cfg, window_off);
 	if (rsdp_gpa)
 		*rsdp_gpa = buf_gpa;
 	return l.end;

@@ -92,8 +92,9 @@ long acpi_tables_size(const struct acpi_config *cfg);
  * the RSDP's address: the start of the buffer.  @buf_gpa must be 16-byte
  * aligned and the tables must not wrap 64 bits.  Bytes of @buf past the
  * returned length are not touched.  Returns the bytes used, -EINVAL for a
- * bad @cfg or address, or -ENOSPC when @size is below acpi_tables_size()
- * (then nothing is written).  Any thread; the caller owns @buf.
+ * bad @cfg or address, -ENOSPC when @size is below acpi_tables_size(), or
+ * -EIO when the compiled DSDT lacks its 64-bit window placeholder; nothing
+ * is written on error.  Any thread; the caller owns @buf.
  */
 long acpi_build(uint8_t *buf, size_t size, uint64_t buf_gpa,
 		const struct acpi_config *cfg, uint64_t *rsdp_gpa);

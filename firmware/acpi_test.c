@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -466,12 +467,14 @@ static void test_mcfg(void **state)
 
 /*
  * The DSDT's QWord memory descriptor (0x8a, length 43) in PCI0's _CRS,
- * found by its ResourceProducer/PosDecode/MinFixed/MaxFixed, cacheable
- * read-write flags: its minimum, maximum and length.
+ * found by its ResourceProducer/PosDecode/MinFixed/MaxFixed (without a
+ * window: neither fixed), prefetchable read-write flags.
  */
-static const uint8_t *dsdt_qword_memory(const uint8_t *d)
+static const uint8_t *dsdt_qword_memory(const uint8_t *d, bool fixed)
 {
-	const uint8_t head[] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x03 };
+	/* General flags: producer, positive decode, min and max fixed. */
+	const uint8_t head[] = { 0x8a, 0x2b, 0x00, 0x00,
+				 fixed ? 0x0c : 0x00, 0x07 };
 	size_t len = le_get(d + HDR_LENGTH, 4);
 	const uint8_t *q = find(d, len, head, sizeof(head));
 
@@ -491,7 +494,7 @@ static void test_dsdt_mmio64_window(void **state)
 
 	(void)state;
 	build(&b, 1);
-	q = dsdt_qword_memory(b.dsdt);
+	q = dsdt_qword_memory(b.dsdt, true);
 	assert_int_equal(le_get(q + 14, 8), MMIO64_BASE);
 	assert_int_equal(le_get(q + 22, 8), MMIO64_BASE + MMIO64_SIZE - 1);
 	assert_int_equal(le_get(q + 30, 8), 0);		/* translation */
@@ -502,19 +505,20 @@ static void test_dsdt_mmio64_window(void **state)
 	cfg.pci_mmio64_base = 1ULL << 40;
 	cfg.pci_mmio64_size = 1ULL << 30;
 	build_cfg(&b, BUF_GPA, &cfg);
-	q = dsdt_qword_memory(b.dsdt);
+	q = dsdt_qword_memory(b.dsdt, true);
 	assert_int_equal(le_get(q + 14, 8), 1ULL << 40);
 	assert_int_equal(le_get(q + 22, 8), (1ULL << 40) + (1ULL << 30) - 1);
 	assert_int_equal(le_get(q + 38, 8), 1ULL << 30);
 	unbuild(&b);
 
-	/* No window: a zero-length descriptor, which OSPM ignores. */
+	/* No window: zero length, not fixed: valid, and OSPM ignores it. */
 	cfg.pci_mmio64_base = 0;
 	cfg.pci_mmio64_size = 0;
 	build_cfg(&b, BUF_GPA, &cfg);
-	q = dsdt_qword_memory(b.dsdt);
+	q = dsdt_qword_memory(b.dsdt, false);
+	assert_int_equal(le_get(q + 6, 8), 0xfff);	/* granularity */
 	assert_int_equal(le_get(q + 14, 8), 0);
-	assert_int_equal(le_get(q + 22, 8), 0);
+	assert_int_equal(le_get(q + 22, 8), 0xfff);
 	assert_int_equal(le_get(q + 38, 8), 0);
 	assert_null(find(b.dsdt, le_get(b.dsdt + HDR_LENGTH, 4),
 			 (const uint8_t *)&placeholder, 8));
@@ -776,26 +780,43 @@ static void recompile_rsdp(const char *dir, const uint8_t *r)
 	free(aml);
 }
 
+/* iasl compiles the disassembled DSDT again, without complaint. */
+static void recompile_dsdt(const char *dir)
+{
+	char path[512];
+
+	run(dir, "iasl -vs -p again dsdt.dsl", "again.log");
+	snprintf(path, sizeof(path), "%s/again.log", dir);
+	expect_clean(path, iasl_bad);
+}
+
 static void test_iasl_accepts_every_table(void **state)
 {
-	const unsigned int counts[] = { 1, 254 };
+	const struct acpi_config cfgs[] = {
+		{ .n_cpus = 1, .pci_mmio64_base = MMIO64_BASE,
+		  .pci_mmio64_size = MMIO64_SIZE },
+		{ .n_cpus = 254, .pci_mmio64_base = MMIO64_BASE,
+		  .pci_mmio64_size = MMIO64_SIZE },
+		{ .n_cpus = 1 },		/* no 64-bit window */
+	};
 	size_t i;
 
 	(void)state;
 	require("iasl");
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+	for (i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
 		char dir[] = "/tmp/wisp-acpi-test-XXXXXX";
 		char rm[64];
 		struct built b;
 
 		assert_non_null(mkdtemp(dir));
-		build(&b, counts[i]);
+		build_cfg(&b, BUF_GPA, &cfgs[i]);
 		recompile_rsdp(dir, b.rsdp);
 		disassemble(dir, "xsdt", b.xsdt);
 		disassemble(dir, "facp", b.fadt);
 		disassemble(dir, "apic", b.madt);
 		disassemble(dir, "mcfg", b.mcfg);
 		disassemble(dir, "dsdt", b.dsdt);
+		recompile_dsdt(dir);
 		unbuild(&b);
 		snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
 		assert_int_equal(system(rm), 0);

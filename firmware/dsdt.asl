@@ -30,8 +30,8 @@ DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
          *
          * The QWordMemory's minimum 0x5749535000000000 ("PSIW") is a
          * placeholder: acpi_build() finds it and writes the VM's 64-bit
-         * window (or a zero-length one, which OSPM ignores) over its
-         * minimum, maximum and length.
+         * window (or a zero-length, not fixed one, which OSPM ignores)
+         * over its minimum, maximum and length.
          */
         Device (PCI0)
         {
@@ -52,7 +52,7 @@ DefinitionBlock ("", "DSDT", 2, "WISP  ", "WISPVM  ", 1)
                     NonCacheable, ReadWrite,
                     0x00000000, 0xC0000000, 0xDFFFFFFF, 0x00000000, 0x20000000)
                 QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
-                    Cacheable, ReadWrite,
+                    Prefetchable, ReadWrite,
                     0x0000000000000000, 0x5749535000000000,
                     0x57495350FFFFFFFF, 0x0000000000000000,
                     0x0000000100000000)

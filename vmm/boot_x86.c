@@ -176,8 +176,11 @@ int boot_acpi_prepare(struct guest_mem *mem, const struct acpi_config *cfg,
 			  BOOT_ACPI_SIZE, BOOT_ACPI_GPA, cfg, rsdp_gpa);
 	if (used < 0)
 		return err_set(err, WISP_EXIT_SOFTWARE, -used,
-			       "cannot build the ACPI tables for %u vCPUs: %s",
-			       cfg->n_cpus, strerror(-used));
+			       "cannot build the ACPI tables (%u vCPUs, 64-bit PCI window %#llx+%#llx): %s",
+			       cfg->n_cpus,
+			       (unsigned long long)cfg->pci_mmio64_base,
+			       (unsigned long long)cfg->pci_mmio64_size,
+			       strerror(-used));
 	/* A jump to the BIOS reset vector resets through the same register. */
 	reset_vector_build(guest_ptr(mem, RESET_VECTOR_GPA, RESET_VECTOR_SIZE),
 			   ACPI_RESET_PORT, ACPI_RESET_VALUE);

@@ -25,6 +25,8 @@
 #include "loader.h"
 #include "memory.h"
 
+struct acpi_config;
+
 #define BOOT_START_INFO_GPA	0x6000ULL
 #define BOOT_START_INFO_SIZE	0x1000ULL
 #define BOOT_PARAMS_GPA		0x7000ULL
@@ -66,7 +68,6 @@ int boot_linux_prepare(struct guest_mem *mem, const struct kernel_image *kernel,
  * RSDP's address, always BOOT_ACPI_GPA, in *@rsdp_gpa unless it is NULL
  * (boot_*_prepare() may run first and pass BOOT_ACPI_GPA).  Pure: no KVM.
  */
-struct acpi_config;
 int boot_acpi_prepare(struct guest_mem *mem, const struct acpi_config *cfg,
 		      uint64_t *rsdp_gpa, struct wisp_err *err);
 

@@ -69,9 +69,17 @@ unsigned int cpu_phys_bits(const struct kvm_cpuid2 *supported)
 {
 	for (uint32_t i = 0; i < supported->nent; i++) {
 		const struct kvm_cpuid_entry2 *e = &supported->entries[i];
+		unsigned int bits = e->eax & 0xff;
+		unsigned int guest_bits = (e->eax >> 16) & 0xff;
 
-		if (e->function == 0x80000008 && (e->eax & 0xff) > 36)
-			return e->eax & 0xff;
+		if (e->function != 0x80000008)
+			continue;
+		/* EAX[23:16], when set: what KVM can map (e.g. 4-level EPT). */
+		if (guest_bits && guest_bits < bits)
+			bits = guest_bits;
+		if (bits > 52)
+			bits = 52;		/* the architectural maximum */
+		return bits > 36 ? bits : 36;
 	}
 	return 36;
 }

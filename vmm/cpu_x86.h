@@ -20,9 +20,9 @@ void cpu_build_cpuid(const struct kvm_cpuid2 *supported, unsigned int index,
 		     unsigned int n_cpus, struct kvm_cpuid2 *out);
 
 /*
- * The guest-physical address width the vCPUs report (CPUID 0x80000008
- * EAX[7:0]); 36, the architectural minimum, when @supported lacks the
- * leaf or reports less.  Pure.
+ * The guest-physical address width the vCPUs can use: CPUID 0x80000008
+ * EAX[7:0], or EAX[23:16] (the guest width KVM can map) when that is set
+ * and smaller; within [36, 52], 36 when @supported lacks the leaf.  Pure.
  */
 unsigned int cpu_phys_bits(const struct kvm_cpuid2 *supported);
 

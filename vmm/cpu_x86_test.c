@@ -97,6 +97,10 @@ static void test_phys_bits(void **state)
 		if (c->entries[i].function == 0x80000008)
 			c->entries[i].eax = 0x3027;	/* 39 phys, 48 virt */
 	assert_int_equal(cpu_phys_bits(c), 39);
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008)
+			c->entries[i].eax = 0x303034;	/* 52 phys, 48 mappable */
+	assert_int_equal(cpu_phys_bits(c), 48);
 	c->nent = 0;
 	assert_int_equal(cpu_phys_bits(c), 36);
 	free(c);

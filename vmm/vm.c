@@ -258,26 +258,28 @@ static void hs_unwatch(void *ctx, struct host_watch *w)
 }
 
 /*
- * The 64-bit PCI window: PCI_MMIO64_SIZE bytes above RAM, 1 GiB aligned,
- * inside the guest's physical address width; none (size 0: 64-bit BARs
- * then go in the 32-bit window) when it does not fit there.
+ * The 64-bit PCI window: up to PCI_MMIO64_SIZE bytes above RAM, 1 GiB
+ * aligned, cut to what fits below the guest's physical address limit;
+ * none (size 0: 64-bit BARs then go in the 32-bit window) when not even
+ * 1 GiB fits.
  */
 static void pci_mmio64_window(const struct vm *vm, uint64_t *base,
 			      uint64_t *size)
 {
+	const uint64_t gib = 1ULL << 30;
 	uint64_t end = GUEST_HIGH_RAM_START;
-	unsigned int bits = cpu_phys_bits(vm->kvm.cpuid);
+	uint64_t limit = 1ULL << cpu_phys_bits(vm->kvm.cpuid);
 
 	if (vm->mem.n_regions > 1)
 		end += vm->mem.regions[1].size;
-	*base = (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
-	*size = PCI_MMIO64_SIZE;
-	if (bits >= 64 || *base + *size > (1ULL << bits)) {
-		*size = 0;
-		if (vm->cfg->verbose)
-			fprintf(stderr, "wisp: no 64-bit PCI window: RAM ends too close to the guest's %u-bit address limit\n",
-				bits);
-	}
+	*base = (end + gib - 1) & ~(gib - 1);
+	*size = *base < limit ? limit - *base : 0;
+	if (*size > PCI_MMIO64_SIZE)
+		*size = PCI_MMIO64_SIZE;
+	*size &= ~(gib - 1);
+	if (!*size && vm->cfg->verbose)
+		fprintf(stderr, "wisp: no 64-bit PCI window: RAM ends too close to the guest's physical address limit (%#llx)\n",
+			(unsigned long long)limit);
 }
 
 static void hs_request_stop(void *ctx, int status)
@@ -570,7 +572,6 @@ out:
 	return ret;
 }
 
-/* The --disk devices, on the PCI bus. */
 /*
  * The ACPI tables (the RSDP at BOOT_ACPI_GPA, where load_guest() told the
  * guest to look) and the reset vector, once the devices they describe
@@ -648,8 +649,9 @@ static int setup_disks(struct vm *vm, struct wisp_err *err)
 
 		d = blk_create(&vm->hs, &vd->opts, &vd->backing, vm->cfg->cpus,
 			       msg, sizeof(msg), &e);
-		if (!d)
-			return disk_error(err, e, msg);
+		if (!d)		/* the input was fine: the host failed us */
+			return err_set(err, WISP_EXIT_OSERR, -e, "--disk: %s",
+				       msg);
 		vm->disks[vm->n_disks++] = d;
 		ret = pci_host_add(&vm->pci, blk_pci_device(d));
 		if (ret < 0)

@@ -98,6 +98,8 @@ u64 pci_bar_size(pci_devfn fn, unsigned int bar)
 		pci_write32(fn, reg + 4, hi);
 	}
 	pci_write16(fn, PCI_COMMAND, cmd);
+	if (!(mlo & ~0xfU) && (!mem64 || !mhi))
+		return 0;		/* not implemented */
 	mask = ((u64)mhi << 32 | (mlo & ~0xfU));
 	if (!mem64)
 		mask |= 0xffffffff00000000ULL;

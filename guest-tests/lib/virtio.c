@@ -21,6 +21,7 @@
 #define DRIVER_FEATURE		0x0c
 #define NUM_QUEUES		0x12
 #define DEVICE_STATUS		0x14
+#define CONFIG_GENERATION	0x15
 #define QUEUE_SELECT		0x16
 #define QUEUE_SIZE		0x18
 #define QUEUE_ENABLE		0x1c
@@ -42,13 +43,17 @@ bool virtio_open(struct virtio_dev *d, u16 pci_device, unsigned int index,
 	while ((cap = pci_next_cap(d->fn, cap, PCI_CAP_VENDOR))) {
 		u8 type = pci_read8(d->fn, cap + CAP_CFG_TYPE);
 		u64 at = bar_addr + pci_read32(d->fn, cap + CAP_OFFSET);
+		bool first = type < 32 && !(d->caps_seen & 1U << type);
 
 		if (type < 32)
 			d->caps_seen |= 1U << type;
-		if (type == CFG_PCI)
-			continue;	/* its window is in config space */
-		if (pci_read8(d->fn, cap + CAP_BAR) != 0)
-			return false;	/* this driver maps BAR 0 only */
+		/*
+		 * The PCI access window lives in config space; this driver
+		 * maps BAR 0 only; the first capability of a type wins.
+		 */
+		if (type == CFG_PCI || !first ||
+		    pci_read8(d->fn, cap + CAP_BAR) != 0)
+			continue;
 		if (type == CFG_COMMON)
 			d->common = at;
 		else if (type == CFG_NOTIFY) {
@@ -137,9 +142,15 @@ u32 virtio_cfg32(struct virtio_dev *d, unsigned int off)
 
 u64 virtio_cfg64(struct virtio_dev *d, unsigned int off)
 {
-	/* Two 32-bit reads: what drivers do; wisp allows either. */
-	return readl(d->devcfg + off) |
-	       (u64)readl(d->devcfg + off + 4) << 32;
+	u8 gen;
+	u64 v;
+
+	do {
+		gen = readb(d->common + CONFIG_GENERATION);
+		v = readl(d->devcfg + off) |
+		    (u64)readl(d->devcfg + off + 4) << 32;
+	} while (readb(d->common + CONFIG_GENERATION) != gen);
+	return v;
 }
 
 void virtq_setup(struct virtq *q, struct virtio_dev *d, u16 index, u16 size,
@@ -177,6 +188,8 @@ void virtq_desc(struct virtq *q, u16 i, const void *addr, u32 len, u16 flags,
 
 void virtq_publish(struct virtq *q, u16 head)
 {
+	if (!q->size)
+		return;
 	q->avail[2 + q->avail_idx % q->size] = head;
 	barrier();
 	q->avail_idx++;
@@ -202,6 +215,8 @@ bool virtq_wait_used(struct virtq *q, u64 us, u32 *id, u32 *len)
 	u64 deadline = tsc_deadline_us(us);
 	volatile struct vring_used_elem *e;
 
+	if (!q->size)
+		return false;
 	while (*used_idx == q->used_idx) {
 		if (tsc_expired(deadline))
 			return false;

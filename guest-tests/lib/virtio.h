@@ -45,8 +45,14 @@ struct vring_used_elem {
 	u32 len;
 };
 
-/* The bytes virtq_setup() needs for a queue of @size entries. */
-#define VIRTQ_MEM_SIZE(size)	(2 * 4096 + 16 * (size) + 8 * (size))
+/*
+ * The bytes virtq_setup() needs for a queue of @size entries: descriptors
+ * and the avail ring, then the used ring on the next page; whole pages, so
+ * that arrays of them stay page aligned.
+ */
+#define VIRTQ_PAGES(bytes)	(((bytes) + 4095) & ~4095)
+#define VIRTQ_MEM_SIZE(size) \
+	(VIRTQ_PAGES(18 * (size) + 6) + VIRTQ_PAGES(6 + 8 * (size)))
 
 struct virtio_dev {
 	pci_devfn fn;
@@ -69,8 +75,9 @@ struct virtq {
 /*
  * Find the @index-th function with virtio device ID @pci_device, place its
  * BAR 0 at @bar_addr (decoding and bus mastering on) and locate its
- * regions through the vendor capabilities.  False if it is missing or a
- * required capability (common, notify, ISR, device) is.
+ * regions through the vendor capabilities (the first of each type in BAR
+ * 0; others are skipped).  False if it is missing or a required
+ * capability (common, notify, ISR, device) is.
  */
 bool virtio_open(struct virtio_dev *d, u16 pci_device, unsigned int index,
 		 u64 bar_addr);
@@ -98,6 +105,7 @@ u8 virtio_isr(struct virtio_dev *d);
 
 u8 virtio_cfg8(struct virtio_dev *d, unsigned int off);
 u32 virtio_cfg32(struct virtio_dev *d, unsigned int off);
+/* Two 32-bit reads, retried until config_generation holds still. */
 u64 virtio_cfg64(struct virtio_dev *d, unsigned int off);
 
 /*
@@ -112,7 +120,10 @@ void virtq_setup(struct virtq *q, struct virtio_dev *d, u16 index, u16 size,
 void virtq_desc(struct virtq *q, u16 i, const void *addr, u32 len, u16 flags,
 		u16 next);
 
-/* Put @head in the avail ring and publish it (no notification). */
+/*
+ * Put @head in the avail ring and publish it (no notification).  Queues of
+ * size 0 (hostile tests) take nothing.
+ */
 void virtq_publish(struct virtq *q, u16 head);
 
 /* Set the avail index as is (hostile tests). */
