@@ -53,6 +53,7 @@ static int run(int argc, char **argv)
 {
 	struct wisp_err err = { 0 };
 	struct vm_config cfg;
+	struct vm_disks disks = { 0 };
 	uint64_t deadline_ns = 0;
 	struct vm vm;
 	int status;
@@ -74,11 +75,12 @@ static int run(int argc, char **argv)
 	/*
 	 * A guest reset ends the VM; with --reboot=restart a new one boots
 	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
-	 * old guest survives).
+	 * old guest survives) but the same open, locked disk images.
 	 */
 	for (;;) {
-		if (vm_create(&vm, &cfg, deadline_ns, &err)) {
+		if (vm_create(&vm, &cfg, &disks, deadline_ns, &err)) {
 			vm_destroy(&vm);
+			vm_disks_close(&disks);
 			fprintf(stderr, "wisp: %s\n", err.msg);
 			return err.status;
 		}
@@ -86,8 +88,10 @@ static int run(int argc, char **argv)
 		vm_destroy(&vm);
 		if (vm.err.status)
 			fprintf(stderr, "wisp: %s\n", vm.err.msg);
-		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART)
+		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART) {
+			vm_disks_close(&disks);
 			return status;
+		}
 		if (cfg.verbose)
 			fprintf(stderr, "wisp: guest reset: booting again (--reboot=restart)\n");
 	}

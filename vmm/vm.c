@@ -5,6 +5,7 @@
  * what a VM is made of.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -588,12 +589,6 @@ static int setup_firmware(struct vm *vm, struct wisp_err *err)
 	return boot_acpi_prepare(&vm->mem, &acpi, NULL, err);
 }
 
-/* A --disk between open_disks() and setup_disks(). */
-struct vm_disk {
-	struct blk_options opts;
-	struct blk_backing backing;	/* fd -1 until opened, after handed over */
-};
-
 /* A --disk failure: its status from the errno. */
 static int disk_error(struct wisp_err *err, int e, const char *msg)
 {
@@ -605,23 +600,27 @@ static int disk_error(struct wisp_err *err, int e, const char *msg)
 
 /*
  * Parse every --disk and open (and lock) its backing, before /dev/kvm:
- * a bad disk is bad input and fails first, like a bad kernel.
+ * a bad disk is bad input and fails first, like a bad kernel.  Once per
+ * "wisp run": a VM booted again keeps them.
  */
 static int open_disks(struct vm *vm, struct wisp_err *err)
 {
+	struct vm_disks *disks = vm->disks_opened;
 	unsigned int i;
 	char msg[300];
 	int ret;
 
-	if (!vm->cfg->n_disks)
+	if (disks->opened || !vm->cfg->n_disks)
 		return 0;
-	vm->disks_opened = calloc(vm->cfg->n_disks, sizeof(*vm->disks_opened));
-	if (!vm->disks_opened)
+	disks->d = calloc(vm->cfg->n_disks, sizeof(*disks->d));
+	if (!disks->d)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
-	for (i = 0; i < vm->cfg->n_disks; i++)
-		vm->disks_opened[i].backing.fd = -1;
-	for (i = 0; i < vm->cfg->n_disks; i++) {
-		struct vm_disk *vd = &vm->disks_opened[i];
+	disks->opened = true;
+	disks->n = vm->cfg->n_disks;
+	for (i = 0; i < disks->n; i++)
+		disks->d[i].backing.fd = -1;
+	for (i = 0; i < disks->n; i++) {
+		struct vm_disk *vd = &disks->d[i];
 
 		if (blk_parse_options(vm->cfg->disks[i], &vd->opts, msg,
 				      sizeof(msg)))
@@ -635,19 +634,36 @@ static int open_disks(struct vm *vm, struct wisp_err *err)
 	return 0;
 }
 
+void vm_disks_close(struct vm_disks *disks)
+{
+	unsigned int i;
+
+	for (i = 0; disks->d && i < disks->n; i++)
+		blk_release_backing(&disks->d[i].backing);
+	free(disks->d);
+	*disks = (struct vm_disks){ 0 };
+}
+
 /* A virtio-blk device on the PCI bus for each disk open_disks() opened. */
 static int setup_disks(struct vm *vm, struct wisp_err *err)
 {
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < vm->cfg->n_disks; i++) {
-		struct vm_disk *vd = &vm->disks_opened[i];
+	for (i = 0; i < vm->disks_opened->n; i++) {
+		struct vm_disk *vd = &vm->disks_opened->d[i];
+		struct blk_backing mine = vd->backing;
 		struct blk_dev *d;
 		char msg[300];
 		int e = 0;
 
-		d = blk_create(&vm->hs, &vd->opts, &vd->backing, vm->cfg->cpus,
+		/* The device's own fd on the same open file (and lock). */
+		mine.fd = fcntl(vd->backing.fd, F_DUPFD_CLOEXEC, 3);
+		if (mine.fd < 0)
+			return err_set(err, WISP_EXIT_OSERR, errno,
+				       "--disk '%s': dup: %s", vd->opts.path,
+				       strerror(errno));
+		d = blk_create(&vm->hs, &vd->opts, &mine, vm->cfg->cpus,
 			       msg, sizeof(msg), &e);
 		if (!d)		/* the input was fine: the host failed us */
 			return err_set(err, WISP_EXIT_OSERR, -e, "--disk: %s",
@@ -693,13 +709,15 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 				 BOOT_START_INFO_GPA, err);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
+int vm_create(struct vm *vm, const struct vm_config *cfg,
+	      struct vm_disks *disks, uint64_t deadline_ns,
 	      struct wisp_err *err)
 {
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
+	vm->disks_opened = disks;
 	vm->deadline_ns = deadline_ns;
 	vm->stop_status = -1;
 	vm->loop.epoll_fd = -1;
@@ -781,11 +799,6 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	for (i = vm->n_disks; i-- > 0;)
 		blk_destroy(vm->disks[i]);
-	if (vm->disks_opened) {
-		for (i = 0; i < vm->cfg->n_disks; i++)
-			blk_close_backing(&vm->disks_opened[i].backing);
-		free(vm->disks_opened);
-	}
 	pvpanic_destroy(vm->pvpanic);
 	acpi_pm_destroy(vm->acpi_pm);
 	testdev_destroy(vm->testdev);

@@ -29,7 +29,26 @@ struct pvpanic;
 struct serial;
 struct testdev;
 
-struct vm_disk;
+/*
+ * The --disk backings, opened and locked once for the whole "wisp run":
+ * a VM booted again after a reset (--reboot=restart) gets the same open
+ * files, so another process can never take an image's lock between two
+ * boots.  vm_create() opens them on first use; each device gets a
+ * duplicate of the fd (one open file description: one OFD lock).
+ */
+struct vm_disk {
+	struct blk_options opts;
+	struct blk_backing backing;
+};
+
+struct vm_disks {
+	bool opened;
+	unsigned int n;
+	struct vm_disk *d;
+};
+
+/* Close what vm_create() opened in @disks.  After the last vm_destroy(). */
+void vm_disks_close(struct vm_disks *disks);
 
 struct vm {
 	const struct vm_config *cfg;
@@ -54,9 +73,9 @@ struct vm {
 	struct pci_host pci;
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
-	struct vm_disk *disks_opened;	/* open_disks(), cfg->n_disks */
+	struct vm_disks *disks_opened;	/* the caller's; opened on first use */
 	struct blk_dev *disks[WISP_MAX_DISKS];
-	unsigned int n_disks;		/* created; disks_opened[n_disks..] still ours */
+	unsigned int n_disks;		/* created */
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
@@ -68,12 +87,14 @@ struct vm {
 };
 
 /*
- * Build the VM described by @cfg, ready to run; --timeout ends it at
- * @deadline_ns (CLOCK_MONOTONIC, 0: never), so that a VM booted again
- * after a reset keeps the first boot's deadline.  On failure returns
- * -errno with @err set; call vm_destroy() either way.
+ * Build the VM described by @cfg, ready to run, with the disks in @disks
+ * (opened here on the first boot, then kept by the caller); --timeout
+ * ends it at @deadline_ns (CLOCK_MONOTONIC, 0: never), so that a VM
+ * booted again after a reset keeps the first boot's deadline.  On failure
+ * returns -errno with @err set; call vm_destroy() either way.
  */
-int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t deadline_ns,
+int vm_create(struct vm *vm, const struct vm_config *cfg,
+	      struct vm_disks *disks, uint64_t deadline_ns,
 	      struct wisp_err *err);
 
 /*

@@ -223,6 +223,16 @@ void blk_close_backing(struct blk_backing *b)
 	b->fd = -1;
 }
 
+void blk_release_backing(struct blk_backing *b)
+{
+	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (b->fd >= 0 && fcntl(b->fd, F_OFD_SETLK, &unlock))
+		fprintf(stderr, "wisp: cannot unlock a disk image: %s\n",
+			strerror(errno));
+	blk_close_backing(b);
+}
+
 /* ---- requests -------------------------------------------------------------- */
 
 static uint64_t get_le(const uint8_t *p, unsigned int n)

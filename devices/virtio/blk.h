@@ -54,7 +54,19 @@ struct blk_backing {
  */
 int blk_open_backing(const struct blk_options *o, struct blk_backing *b,
 		     char *msg, size_t msg_len);
+
+/*
+ * Close @b's fd.  The lock belongs to the open file description, so it
+ * stays while another fd (a dup, or an io_uring's registered file, which
+ * the kernel drops some time after the ring is closed) still refers to it.
+ */
 void blk_close_backing(struct blk_backing *b);
+
+/*
+ * Unlock and close: for the last user of the image, so that the next VM
+ * may open it at once, whatever else still holds the open file.
+ */
+void blk_release_backing(struct blk_backing *b);
 
 /*
  * Parse @spec ("path=disk.img,readonly=on,...") into @o.  On a malformed
