@@ -230,6 +230,7 @@ static int fake_watch(void *ctx, struct host_watch *w)
 
 	if (fh->n_watches == FAKE_HOST_MAX_WATCHES)
 		return -ENOSPC;
+	fh->watch_events[fh->n_watches] = HOST_WATCH_IN;
 	fh->watches[fh->n_watches++] = w;
 	w->priv = fh;
 	return 0;
@@ -242,10 +243,26 @@ static void fake_unwatch(void *ctx, struct host_watch *w)
 
 	for (i = 0; i < fh->n_watches; i++)
 		if (fh->watches[i] == w) {
-			fh->watches[i] = fh->watches[--fh->n_watches];
+			fh->n_watches--;
+			fh->watches[i] = fh->watches[fh->n_watches];
+			fh->watch_events[i] = fh->watch_events[fh->n_watches];
 			w->priv = NULL;
 			return;
 		}
+}
+
+static int fake_watch_events(void *ctx, struct host_watch *w,
+			     unsigned int events)
+{
+	struct fake_host *fh = ctx;
+	unsigned int i;
+
+	for (i = 0; i < fh->n_watches; i++)
+		if (fh->watches[i] == w) {
+			fh->watch_events[i] = events;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 int fake_host_poll(struct fake_host *fh, int timeout_ms)
@@ -256,13 +273,19 @@ int fake_host_poll(struct fake_host *fh, int timeout_ms)
 	int ran = 0;
 
 	for (i = 0; i < n; i++) {
+		unsigned int ev = fh->watch_events[i];
+
 		w[i] = fh->watches[i];
-		pfd[i] = (struct pollfd){ .fd = w[i]->fd, .events = POLLIN };
+		pfd[i] = (struct pollfd){
+			.fd = ev ? w[i]->fd : -1,
+			.events = (ev & HOST_WATCH_IN ? POLLIN : 0) |
+				  (ev & HOST_WATCH_OUT ? POLLOUT : 0),
+		};
 	}
 	if (poll(pfd, n, timeout_ms) <= 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (pfd[i].revents & POLLIN) {
+		if (pfd[i].revents) {
 			w[i]->cb(w[i]->arg);
 			ran++;
 		}
@@ -320,6 +343,7 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.ioeventfd = fake_ioeventfd;
 	fh->hs.watch = fake_watch;
 	fh->hs.unwatch = fake_unwatch;
+	fh->hs.watch_events = fake_watch_events;
 	fake_host_reset_records(fh);
 	return 0;
 }

@@ -86,6 +86,7 @@ struct fake_host {
 
 	/* Watched fds, served by fake_host_poll(). */
 	struct host_watch *watches[FAKE_HOST_MAX_WATCHES];
+	unsigned int watch_events[FAKE_HOST_MAX_WATCHES];	/* HOST_WATCH_* */
 	unsigned int n_watches;
 };
 
@@ -104,8 +105,8 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size);
 long fake_host_msi_count(struct fake_host *fh, int handle);
 
 /*
- * Run the callback of every watched fd that is readable now, once each, as
- * an event loop would; wait up to @timeout_ms for the first.  Returns how
+ * Run the callback of every watched fd that is ready now (readable, or as
+ * watch_events asked; paused ones never), once each, as an event loop would; wait up to @timeout_ms for the first.  Returns how
  * many ran.
  */
 int fake_host_poll(struct fake_host *fh, int timeout_ms);

@@ -27,7 +27,7 @@ struct io_handler {
 /*
  * An fd a device wants served on the event loop: @cb(@arg) runs on the
  * loop's thread whenever @fd is readable (level-triggered: it runs again
- * while the fd stays readable).  The device owns this struct and keeps it
+ * while the fd stays readable), or as watch_events says.  The device owns this struct and keeps it
  * at its address while it is watched; @priv is the host's.
  */
 struct host_watch {
@@ -116,7 +116,18 @@ struct host_services {
 	 */
 	int (*watch)(void *ctx, struct host_watch *w);
 	void (*unwatch)(void *ctx, struct host_watch *w);
+
+	/*
+	 * Change what @w (watched) waits for: HOST_WATCH_IN, HOST_WATCH_OUT
+	 * or both; 0 pauses it (not even errors or hang-ups wake it) until
+	 * called again.  Returns 0 or -errno.  The loop's thread.
+	 */
+	int (*watch_events)(void *ctx, struct host_watch *w,
+			    unsigned int events);
 };
+
+#define HOST_WATCH_IN	1u
+#define HOST_WATCH_OUT	2u
 
 /* Little-endian helpers for register handlers. */
 static inline uint64_t io_get(const uint8_t *data, uint32_t len)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/net.h"
 #include "config.h"
 
 int parse_size(const char *s, uint64_t bare_unit, uint64_t *out)
@@ -231,6 +232,20 @@ static int opt_disk(struct vm_config *cfg, const char *v, struct wisp_err *err)
 	return 0;
 }
 
+static int opt_net(struct vm_config *cfg, const char *v, struct wisp_err *err)
+{
+	struct net_options o;
+	char msg[200];
+
+	if (net_parse_options(v, &o, msg, sizeof(msg)))
+		return usage_err(err, "--net: %s", msg);
+	if (cfg->n_nets == WISP_MAX_NETS)
+		return usage_err(err, "--net: at most %d network devices",
+				 WISP_MAX_NETS);
+	cfg->nets[cfg->n_nets++] = v;
+	return 0;
+}
+
 static int opt_pin(struct vm_config *cfg, const char *v, struct wisp_err *err)
 {
 	int n = parse_cpulist(v, cfg->pin, WISP_MAX_CPUS);
@@ -328,6 +343,7 @@ static const struct option_desc options[] = {
 	{ "no-default-cmdline", 0, NULL, "pass only --cmdline, without wisp's platform part", opt_no_default_cmdline },
 	{ "initrd", 0, "FILE", "initial ramdisk", opt_initrd },
 	{ "disk", 0, "SPEC", "virtio-blk disk (repeatable): " BLK_OPTIONS_HELP, opt_disk },
+	{ "net", 0, "SPEC", "virtio-net on a tap (repeatable): " NET_OPTIONS_HELP, opt_net },
 	{ "pin", 0, "CPULIST", "pin vCPU i to the i-th host CPU of CPULIST (like 0,2-3)", opt_pin },
 	{ "hugepages", 0, NULL, "back guest RAM with 2 MiB hugetlb pages", opt_hugepages },
 	{ "console", 0, "KIND", "serial console: stdio (default), none, file=PATH", opt_console },

@@ -35,6 +35,7 @@ enum config_action {
 };
 
 #define WISP_MAX_DISKS		16
+#define WISP_MAX_NETS		8
 
 struct vm_config {
 	enum config_action action;
@@ -56,6 +57,8 @@ struct vm_config {
 	bool exit_stats;		/* per-vCPU exit counts and handling times */
 	unsigned int n_disks;
 	const char *disks[WISP_MAX_DISKS];	/* --disk specs, checked */
+	unsigned int n_nets;
+	const char *nets[WISP_MAX_NETS];	/* --net specs, checked */
 };
 
 /*

@@ -21,7 +21,7 @@ static const char exit_status_help[] =
 	"  0       guest powered off, or wrote 0 to the exit port\n"
 	"  1-63    the value the guest wrote to the exit port 0xf4 (above 63: 63)\n"
 	"  64      bad usage          65  bad kernel, initrd or image\n"
-	"  66      input file missing 69  /dev/kvm missing or lacking a feature\n"
+	"  66      input file missing 69  /dev/kvm or a tap unavailable\n"
 	"  70      internal error     71  host resources (memory, hugepages, threads)\n"
 	"  80      guest reset or reboot (unless --reboot=restart)\n"
 	"  81      guest panic        82  triple fault or KVM failure\n"
@@ -53,7 +53,7 @@ static int run(int argc, char **argv)
 {
 	struct wisp_err err = { 0 };
 	struct vm_config cfg;
-	struct vm_disks disks = { 0 };
+	struct vm_backends backends = { 0 };
 	uint64_t deadline_ns = 0;
 	struct vm vm;
 	int status;
@@ -75,12 +75,12 @@ static int run(int argc, char **argv)
 	/*
 	 * A guest reset ends the VM; with --reboot=restart a new one boots
 	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
-	 * old guest survives) but the same open, locked disk images.
+	 * old guest survives) but the same open, locked disk images and taps.
 	 */
 	for (;;) {
-		if (vm_create(&vm, &cfg, &disks, deadline_ns, &err)) {
+		if (vm_create(&vm, &cfg, &backends, deadline_ns, &err)) {
 			vm_destroy(&vm);
-			vm_disks_close(&disks);
+			vm_backends_close(&backends);
 			fprintf(stderr, "wisp: %s\n", err.msg);
 			return err.status;
 		}
@@ -89,7 +89,7 @@ static int run(int argc, char **argv)
 		if (vm.err.status)
 			fprintf(stderr, "wisp: %s\n", vm.err.msg);
 		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART) {
-			vm_disks_close(&disks);
+			vm_backends_close(&backends);
 			return status;
 		}
 		if (cfg.verbose)

@@ -221,6 +221,12 @@ static int hs_ioeventfd(void *ctx, uint64_t addr, uint32_t len, int fd,
 	return irq_ioeventfd(vm->kvm.vm_fd, addr, len, fd, assign);
 }
 
+/* A device's watched fd on the event loop. */
+struct watch_rec {
+	struct ev_source src;
+	unsigned int events;		/* HOST_WATCH_*; 0: paused (removed) */
+};
+
 static void on_device_fd(struct ev_source *src, uint32_t events)
 {
 	struct host_watch *w = src->data;
@@ -229,32 +235,66 @@ static void on_device_fd(struct ev_source *src, uint32_t events)
 	w->cb(w->arg);
 }
 
+static uint32_t epoll_events(unsigned int events)
+{
+	return (events & HOST_WATCH_IN ? EPOLLIN : 0) |
+	       (events & HOST_WATCH_OUT ? EPOLLOUT : 0);
+}
+
 static int hs_watch(void *ctx, struct host_watch *w)
 {
 	struct vm *vm = ctx;
-	struct ev_source *src = calloc(1, sizeof(*src));
+	struct watch_rec *rec = calloc(1, sizeof(*rec));
 	int ret;
 
-	if (!src)
+	if (!rec)
 		return -ENOMEM;
-	*src = (struct ev_source){ .fd = w->fd, .cb = on_device_fd, .data = w };
-	ret = evloop_add(&vm->loop, src, EPOLLIN);
+	rec->src = (struct ev_source){
+		.fd = w->fd, .cb = on_device_fd, .data = w,
+	};
+	rec->events = HOST_WATCH_IN;
+	ret = evloop_add(&vm->loop, &rec->src, EPOLLIN);
 	if (ret) {
-		free(src);
+		free(rec);
 		return ret;
 	}
-	w->priv = src;
+	w->priv = rec;
 	return 0;
+}
+
+static int hs_watch_events(void *ctx, struct host_watch *w,
+			   unsigned int events)
+{
+	struct vm *vm = ctx;
+	struct watch_rec *rec = w->priv;
+	int ret;
+
+	if (!rec)
+		return -ENOENT;
+	if (events == rec->events)
+		return 0;
+	/* Paused means out of epoll: EPOLLERR and EPOLLHUP come regardless. */
+	if (!events)
+		ret = evloop_remove(&vm->loop, &rec->src);
+	else if (!rec->events)
+		ret = evloop_add(&vm->loop, &rec->src, epoll_events(events));
+	else
+		ret = evloop_modify(&vm->loop, &rec->src, epoll_events(events));
+	if (!ret)
+		rec->events = events;
+	return ret;
 }
 
 static void hs_unwatch(void *ctx, struct host_watch *w)
 {
 	struct vm *vm = ctx;
+	struct watch_rec *rec = w->priv;
 
-	if (!w->priv)
+	if (!rec)
 		return;
-	evloop_remove(&vm->loop, w->priv);
-	free(w->priv);
+	if (rec->events)
+		evloop_remove(&vm->loop, &rec->src);
+	free(rec);
 	w->priv = NULL;
 }
 
@@ -456,6 +496,7 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.ioeventfd = hs_ioeventfd,
 		.watch = hs_watch,
 		.unwatch = hs_unwatch,
+		.watch_events = hs_watch_events,
 	};
 	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
 	if (ret)
@@ -598,31 +639,42 @@ static int disk_error(struct wisp_err *err, int e, const char *msg)
 	return err_set(err, status, -e, "--disk: %s", msg);
 }
 
-/*
- * Parse every --disk and open (and lock) its backing, before /dev/kvm:
- * a bad disk is bad input and fails first, like a bad kernel.  Once per
- * "wisp run": a VM booted again keeps them.
- */
-static int open_disks(struct vm *vm, struct wisp_err *err)
+/* A --net failure: its status from the errno. */
+static int net_error(struct wisp_err *err, int e, const char *msg)
 {
-	struct vm_disks *disks = vm->disks_opened;
+	int status = e == -EPERM || e == -EACCES || e == -ENXIO ||
+		     e == -EBUSY ? WISP_EXIT_UNAVAILABLE :
+		     e == -ENODEV || e == -EINVAL ? WISP_EXIT_NOINPUT :
+		     WISP_EXIT_OSERR;
+
+	return err_set(err, status, -e, "--net: %s", msg);
+}
+
+/*
+ * Parse every --disk and open (and lock) its backing, then every --net
+ * and open its tap, before /dev/kvm: a bad disk is bad input and fails
+ * first, like a bad kernel.  Once per "wisp run": a VM booted again keeps
+ * them.
+ */
+static int open_backends(struct vm *vm, struct wisp_err *err)
+{
+	struct vm_backends *b = vm->backends;
+	const struct vm_config *cfg = vm->cfg;
+	char msg[300], warn[200];
 	unsigned int i;
-	char msg[300];
 	int ret;
 
-	if (disks->opened || !vm->cfg->n_disks)
+	if (b->opened)
 		return 0;
-	disks->d = calloc(vm->cfg->n_disks, sizeof(*disks->d));
-	if (!disks->d)
+	b->opened = true;
+	b->disks = calloc(cfg->n_disks + 1, sizeof(*b->disks));
+	b->nets = calloc(cfg->n_nets + 1, sizeof(*b->nets));
+	if (!b->disks || !b->nets)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
-	disks->opened = true;
-	disks->n = vm->cfg->n_disks;
-	for (i = 0; i < disks->n; i++)
-		disks->d[i].backing.fd = -1;
-	for (i = 0; i < disks->n; i++) {
-		struct vm_disk *vd = &disks->d[i];
+	for (i = 0; i < cfg->n_disks; i++) {
+		struct vm_disk *vd = &b->disks[i];
 
-		if (blk_parse_options(vm->cfg->disks[i], &vd->opts, msg,
+		if (blk_parse_options(cfg->disks[i], &vd->opts, msg,
 				      sizeof(msg)))
 			return err_set(err, WISP_EXIT_USAGE, EINVAL,
 				       "--disk: %s", msg);
@@ -630,28 +682,51 @@ static int open_disks(struct vm *vm, struct wisp_err *err)
 				       sizeof(msg));
 		if (ret)
 			return disk_error(err, ret, msg);
+		b->n_disks++;
+	}
+	for (i = 0; i < cfg->n_nets; i++) {
+		struct vm_net *vn = &b->nets[i];
+
+		if (net_parse_options(cfg->nets[i], &vn->opts, msg,
+				      sizeof(msg)))
+			return err_set(err, WISP_EXIT_USAGE, EINVAL,
+				       "--net: %s", msg);
+		ret = net_open_tap(&vn->opts, &vn->tap, msg, sizeof(msg),
+				   warn, sizeof(warn));
+		if (ret)
+			return net_error(err, ret, msg);
+		b->n_nets++;
+		if (warn[0])
+			fprintf(stderr, "wisp: --net: %s\n", warn);
+		if (vn->opts.has_mac)
+			memcpy(vn->mac, vn->opts.mac, 6);
+		else
+			net_default_mac(cfg->name, i, vn->mac);
 	}
 	return 0;
 }
 
-void vm_disks_close(struct vm_disks *disks)
+void vm_backends_close(struct vm_backends *b)
 {
 	unsigned int i;
 
-	for (i = 0; disks->d && i < disks->n; i++)
-		blk_release_backing(&disks->d[i].backing);
-	free(disks->d);
-	*disks = (struct vm_disks){ 0 };
+	for (i = 0; i < b->n_disks; i++)
+		blk_release_backing(&b->disks[i].backing);
+	for (i = 0; i < b->n_nets; i++)
+		net_close_tap(&b->nets[i].tap);
+	free(b->disks);
+	free(b->nets);
+	*b = (struct vm_backends){ 0 };
 }
 
-/* A virtio-blk device on the PCI bus for each disk open_disks() opened. */
+/* A virtio-blk device on the PCI bus for each disk open_backends() opened. */
 static int setup_disks(struct vm *vm, struct wisp_err *err)
 {
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < vm->disks_opened->n; i++) {
-		struct vm_disk *vd = &vm->disks_opened->d[i];
+	for (i = 0; i < vm->backends->n_disks; i++) {
+		struct vm_disk *vd = &vm->backends->disks[i];
 		struct blk_backing mine = vd->backing;
 		struct blk_dev *d;
 		char msg[300];
@@ -674,6 +749,45 @@ static int setup_disks(struct vm *vm, struct wisp_err *err)
 			return err_set(err, WISP_EXIT_USAGE, -ret,
 				       "--disk '%s': no room on the PCI bus",
 				       vd->opts.path);
+	}
+	return 0;
+}
+
+/* A virtio-net device on the PCI bus for each tap open_backends() opened. */
+static int setup_nets(struct vm *vm, struct wisp_err *err)
+{
+	unsigned int i, q;
+	int ret;
+
+	for (i = 0; i < vm->backends->n_nets; i++) {
+		struct vm_net *vn = &vm->backends->nets[i];
+		struct net_tap mine = vn->tap;
+		struct net_dev *d;
+		char msg[300];
+		int e = 0;
+
+		/* The device's own fds on the same tap queues. */
+		for (q = 0; q < mine.n_fds; q++)
+			mine.fds[q] = fcntl(vn->tap.fds[q], F_DUPFD_CLOEXEC, 3);
+		for (q = 0; q < mine.n_fds; q++)
+			if (mine.fds[q] < 0) {
+				e = errno;
+				net_close_tap(&mine);
+				return err_set(err, WISP_EXIT_OSERR, e,
+					       "--net '%s': dup: %s",
+					       vn->tap.ifname, strerror(e));
+			}
+		d = net_create(&vm->hs, &vn->opts, vn->mac, &mine, msg,
+			       sizeof(msg), &e);
+		if (!d)
+			return err_set(err, WISP_EXIT_OSERR, -e, "--net: %s",
+				       msg);
+		vm->nets[vm->n_nets++] = d;
+		ret = pci_host_add(&vm->pci, net_pci_device(d));
+		if (ret < 0)
+			return err_set(err, WISP_EXIT_USAGE, -ret,
+				       "--net '%s': no room on the PCI bus",
+				       vn->tap.ifname);
 	}
 	return 0;
 }
@@ -710,14 +824,14 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      struct vm_disks *disks, uint64_t deadline_ns,
+	      struct vm_backends *backends, uint64_t deadline_ns,
 	      struct wisp_err *err)
 {
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->disks_opened = disks;
+	vm->backends = backends;
 	vm->deadline_ns = deadline_ns;
 	vm->stop_status = -1;
 	vm->loop.epoll_fd = -1;
@@ -740,7 +854,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	if (!ret)
 		ret = load_guest(vm, err);
 	if (!ret)
-		ret = open_disks(vm, err);
+		ret = open_backends(vm, err);
 	if (!ret)
 		ret = kvm_open(&vm->kvm, "/dev/kvm", err);
 	if (!ret)
@@ -753,6 +867,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_devices(vm, err);
 	if (!ret)
 		ret = setup_disks(vm, err);
+	if (!ret)
+		ret = setup_nets(vm, err);
 	if (!ret)
 		ret = setup_firmware(vm, err);
 	if (!ret)
@@ -787,6 +903,23 @@ int vm_run(struct vm *vm)
 	return __atomic_load_n(&vm->stop_status, __ATOMIC_ACQUIRE);
 }
 
+/* --verbose: what a network device moved and dropped. */
+static void print_net_stats(struct vm *vm, unsigned int i)
+{
+	struct net_stats s;
+
+	net_get_stats(vm->nets[i], &s);
+	fprintf(stderr, "wisp: net%u (%s): tx %llu frames %llu bytes, rx %llu frames %llu bytes; dropped: tx short %llu oversize %llu header %llu buffer %llu tap-refused %llu, rx no-room %llu bad-buffer %llu\n",
+		i, vm->backends->nets[i].tap.ifname,
+		(unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
+		(unsigned long long)s.rx_frames, (unsigned long long)s.rx_bytes,
+		(unsigned long long)s.tx_short, (unsigned long long)s.tx_oversize,
+		(unsigned long long)s.tx_bad_header,
+		(unsigned long long)s.tx_bad_buffer,
+		(unsigned long long)s.tx_errors, (unsigned long long)s.rx_no_fit,
+		(unsigned long long)s.rx_bad_buffer);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
@@ -797,6 +930,11 @@ void vm_destroy(struct vm *vm)
 	for (i = vm->n_vcpus; i-- > 0;)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	for (i = vm->n_nets; i-- > 0;) {
+		if (vm->cfg->verbose)
+			print_net_stats(vm, i);
+		net_destroy(vm->nets[i]);
+	}
 	for (i = vm->n_disks; i-- > 0;)
 		blk_destroy(vm->disks[i]);
 	pvpanic_destroy(vm->pvpanic);

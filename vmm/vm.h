@@ -13,6 +13,7 @@
 #include "../devices/host.h"
 #include "../devices/pci.h"
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/net.h"
 #include "bus.h"
 #include "config.h"
 #include "console.h"
@@ -30,25 +31,33 @@ struct serial;
 struct testdev;
 
 /*
- * The --disk backings, opened and locked once for the whole "wisp run":
- * a VM booted again after a reset (--reboot=restart) gets the same open
- * files, so another process can never take an image's lock between two
- * boots.  vm_create() opens them on first use; each device gets a
- * duplicate of the fd (one open file description: one OFD lock).
+ * The host resources behind --disk and --net, opened once for the whole
+ * "wisp run": a VM booted again after a reset (--reboot=restart) gets the
+ * same open files, so no other process can take an image's lock between
+ * two boots, and a tap wisp created (which lives as long as its fds) keeps
+ * its name.  vm_create() opens them on first use; each device gets
+ * duplicates of the fds.
  */
 struct vm_disk {
 	struct blk_options opts;
 	struct blk_backing backing;
 };
 
-struct vm_disks {
-	bool opened;
-	unsigned int n;
-	struct vm_disk *d;
+struct vm_net {
+	struct net_options opts;
+	struct net_tap tap;
+	uint8_t mac[6];
 };
 
-/* Close what vm_create() opened in @disks.  After the last vm_destroy(). */
-void vm_disks_close(struct vm_disks *disks);
+struct vm_backends {
+	bool opened;
+	unsigned int n_disks, n_nets;
+	struct vm_disk *disks;
+	struct vm_net *nets;
+};
+
+/* Close what vm_create() opened.  After the last vm_destroy(). */
+void vm_backends_close(struct vm_backends *b);
 
 struct vm {
 	const struct vm_config *cfg;
@@ -73,9 +82,11 @@ struct vm {
 	struct pci_host pci;
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
-	struct vm_disks *disks_opened;	/* the caller's; opened on first use */
+	struct vm_backends *backends;	/* the caller's; opened on first use */
 	struct blk_dev *disks[WISP_MAX_DISKS];
 	unsigned int n_disks;		/* created */
+	struct net_dev *nets[WISP_MAX_NETS];
+	unsigned int n_nets;		/* created */
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
@@ -87,14 +98,14 @@ struct vm {
 };
 
 /*
- * Build the VM described by @cfg, ready to run, with the disks in @disks
- * (opened here on the first boot, then kept by the caller); --timeout
+ * Build the VM described by @cfg, ready to run, with the disks and taps in
+ * @backends (opened here on the first boot, then kept by the caller); --timeout
  * ends it at @deadline_ns (CLOCK_MONOTONIC, 0: never), so that a VM
  * booted again after a reset keeps the first boot's deadline.  On failure
  * returns -errno with @err set; call vm_destroy() either way.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      struct vm_disks *disks, uint64_t deadline_ns,
+	      struct vm_backends *backends, uint64_t deadline_ns,
 	      struct wisp_err *err);
 
 /*

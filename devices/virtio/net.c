@@ -1,0 +1,1294 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../options.h"
+#include "net.h"
+#include "pci.h"
+#include "virtq.h"
+
+/* ---- --net ------------------------------------------------------------------ */
+
+#define NET_KEYS "tap, bridge, mac, queues, mtu"
+
+/* An interface name the kernel would take (dev_valid_name). */
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "02:00:5e:00:00:01" into @mac: six two-digit hex bytes. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 17)
+		return false;
+	for (i = 0; i < 6; i++) {
+		hi = hex_digit(s[3 * i]);
+		lo = hex_digit(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = hi << 4 | lo;
+	}
+	return true;
+}
+
+int net_parse_options(const char *spec, struct net_options *o, char *msg,
+		      size_t msg_len)
+{
+	char value[64], key[OPT_KEY_MAX];
+	unsigned int seen = 0, bit;
+	const char *p = spec;
+	unsigned long n;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (!*spec)
+		return opt_bad(msg, msg_len, "empty: give tap=NAME or bridge=BR");
+	while ((ret = opt_next(&p, key, value, sizeof(value), NET_KEYS, msg,
+			       msg_len)) > 0) {
+		if (!strcmp(key, "tap"))
+			bit = 1;
+		else if (!strcmp(key, "bridge"))
+			bit = 2;
+		else if (!strcmp(key, "mac"))
+			bit = 4;
+		else if (!strcmp(key, "queues"))
+			bit = 8;
+		else if (!strcmp(key, "mtu"))
+			bit = 16;
+		else
+			return opt_bad(msg, msg_len, "unknown key '%s' (keys: " NET_KEYS ")",
+				       key);
+		if (seen & bit)
+			return opt_bad(msg, msg_len, "%s given twice", key);
+		seen |= bit;
+		switch (bit) {
+		case 1:
+		case 2:
+			if (!valid_ifname(value))
+				return opt_bad(msg, msg_len, "%s='%s' is not an interface name (1 to %d characters, no '/', ':' or spaces)",
+					       key, value, IFNAMSIZ - 1);
+			strcpy(bit == 1 ? o->tap : o->bridge, value);
+			break;
+		case 4:
+			if (!parse_mac(value, o->mac))
+				return opt_bad(msg, msg_len, "mac='%s' is not six hex bytes like 02:00:00:00:00:01",
+					       value);
+			if (o->mac[0] & 1)
+				return opt_bad(msg, msg_len, "mac='%s' is a multicast address",
+					       value);
+			if (!(o->mac[0] | o->mac[1] | o->mac[2] | o->mac[3] |
+			      o->mac[4] | o->mac[5]))
+				return opt_bad(msg, msg_len, "mac='%s' is all zeros", value);
+			o->has_mac = true;
+			break;
+		case 8:
+			if (opt_uint(key, value, 1, NET_MAX_QUEUE_PAIRS, &n, msg,
+				     msg_len))
+				return -EINVAL;
+			o->queues = n;
+			break;
+		default:
+			if (opt_uint(key, value, NET_MTU_MIN, NET_MTU_MAX, &n, msg,
+				     msg_len))
+				return -EINVAL;
+			o->mtu = n;
+			break;
+		}
+	}
+	if (ret < 0)
+		return ret;
+	if ((seen & 3) == 3)
+		return opt_bad(msg, msg_len, "give tap= or bridge=, not both");
+	if (!(seen & 3))
+		return opt_bad(msg, msg_len, "no tap= or bridge= given");
+	return 0;
+}
+
+void net_default_mac(const char *name, unsigned int index, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	char key[96];
+	size_t i, n;
+
+	if (name && *name) {
+		n = (size_t)snprintf(key, sizeof(key), "wisp:%s:%u", name, index);
+		for (i = 0; i < n && i < sizeof(key); i++) {
+			h ^= (uint8_t)key[i];
+			h *= 0x100000001b3ULL;
+		}
+		for (i = 0; i < 6; i++)
+			mac[i] = h >> (8 * i);
+	} else if (getrandom(mac, 6, 0) != 6) {
+		h ^= (uint64_t)getpid() << 16 ^ (uintptr_t)mac;
+		for (i = 0; i < 6; i++)
+			mac[i] = h >> (8 * i);
+	}
+	mac[0] = (mac[0] & 0xfc) | 0x02;	/* unicast, locally administered */
+}
+
+/* ---- the tap ------------------------------------------------------------------ */
+
+static int tun_attach(const char *name, short flags, char actual[IFNAMSIZ])
+{
+	struct ifreq ifr;
+	int fd, e;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENXIO : -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	memcpy(actual, ifr.ifr_name, IFNAMSIZ);
+	actual[IFNAMSIZ - 1] = 0;
+	return fd;
+}
+
+/* Give @ifname @mtu (when non-zero), bring it up if @up.  0 or -errno. */
+static int link_set(const char *ifname, unsigned int mtu, bool up)
+{
+	struct ifreq ifr;
+	int s, ret = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	if (mtu) {
+		ifr.ifr_mtu = mtu;
+		if (ioctl(s, SIOCSIFMTU, &ifr))
+			ret = -errno;
+	}
+	if (!ret && up && ioctl(s, SIOCGIFFLAGS, &ifr))
+		ret = -errno;
+	if (!ret && up && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			ret = -errno;
+	}
+	close(s);
+	return ret;
+}
+
+static int bridge_add(const char *bridge, const char *ifname)
+{
+	struct ifreq ifr;
+	int s, ret = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", bridge);
+	ifr.ifr_ifindex = if_nametoindex(ifname);
+	if (!ifr.ifr_ifindex || ioctl(s, SIOCBRADDIF, &ifr))
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+int net_open_tap(const struct net_options *o, struct net_tap *t, char *msg,
+		 size_t msg_len, char *warn, size_t warn_len)
+{
+	const char *name = o->bridge[0] ? "wisp%d" : o->tap;
+	unsigned int pairs = o->queues ? o->queues : 1, i;
+	bool existed = !o->bridge[0] && if_nametoindex(o->tap);
+	short flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	int hdr = NET_HDR_SIZE, fd, ret;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
+		t->fds[i] = -1;
+	if (warn_len)
+		warn[0] = 0;
+	if (o->bridge[0] && !if_nametoindex(o->bridge)) {
+		snprintf(msg, msg_len, "no bridge '%s' on this host", o->bridge);
+		return -ENODEV;
+	}
+	fd = tun_attach(name, flags | (pairs > 1 ? IFF_MULTI_QUEUE : 0),
+			t->ifname);
+	if (fd == -EINVAL && pairs > 1 && existed) {
+		fd = tun_attach(name, flags, t->ifname);
+		if (fd >= 0) {
+			snprintf(warn, warn_len, "tap '%s' was made without multi_queue: using one queue pair, not %u",
+				 o->tap, pairs);
+			pairs = 1;
+		}
+	}
+	if (fd < 0) {
+		ret = fd;
+		if (ret == -EPERM || ret == -EACCES)
+			snprintf(msg, msg_len, existed ?
+				 "tap '%s': not permitted (it belongs to another user or group)" :
+				 "cannot create tap '%s': not permitted (needs CAP_NET_ADMIN; or create it beforehand with 'ip tuntap add %s mode tap user USER')",
+				 name, name);
+		else if (ret == -ENXIO)
+			snprintf(msg, msg_len, "no /dev/net/tun (is the tun module loaded?)");
+		else if (ret == -EBUSY)
+			snprintf(msg, msg_len, "tap '%s' is in use by another process",
+				 name);
+		else if (ret == -EINVAL)
+			snprintf(msg, msg_len, "'%s' is not a tap interface (or not one wisp can use)",
+				 name);
+		else
+			snprintf(msg, msg_len, "tap '%s': %s", name, strerror(-ret));
+		return ret;
+	}
+	t->fds[0] = fd;
+	t->n_fds = 1;
+	for (i = 1; i < pairs; i++) {
+		fd = tun_attach(t->ifname, flags | IFF_MULTI_QUEUE, t->ifname);
+		if (fd < 0) {
+			ret = fd;
+			snprintf(msg, msg_len, "tap '%s': queue %u: %s", t->ifname,
+				 i, strerror(-ret));
+			goto fail;
+		}
+		t->fds[t->n_fds++] = fd;
+	}
+	for (i = 0; i < t->n_fds; i++) {
+		if (ioctl(t->fds[i], TUNSETVNETHDRSZ, &hdr) ||
+		    ioctl(t->fds[i], TUNSETOFFLOAD, 0UL)) {
+			ret = -errno;
+			snprintf(msg, msg_len, "tap '%s': virtio header: %s",
+				 t->ifname, strerror(-ret));
+			goto fail;
+		}
+	}
+	if (o->bridge[0]) {
+		ret = bridge_add(o->bridge, t->ifname);
+		if (ret == -EOPNOTSUPP || ret == -EINVAL)
+			ret = -ENODEV;		/* no such bridge, as far as we care */
+		if (ret) {
+			snprintf(msg, msg_len, "cannot add tap '%s' to bridge '%s': %s",
+				 t->ifname, o->bridge,
+				 ret == -ENODEV ? "not a bridge" : strerror(-ret));
+			goto fail;
+		}
+	}
+	if (!existed) {
+		ret = link_set(t->ifname, o->mtu, true);
+		if (ret) {
+			snprintf(msg, msg_len, "cannot bring tap '%s' up%s: %s",
+				 t->ifname, o->mtu ? " with that MTU" : "",
+				 strerror(-ret));
+			goto fail;
+		}
+	} else if (o->mtu && link_set(t->ifname, o->mtu, false) && warn_len &&
+		   !warn[0]) {
+		snprintf(warn, warn_len, "tap '%s': cannot set its MTU to %u (the guest is told %u)",
+			 t->ifname, o->mtu, o->mtu);
+	}
+	return 0;
+fail:
+	net_close_tap(t);
+	return ret;
+}
+
+void net_close_tap(struct net_tap *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+		if (t->fds[i] >= 0)
+			close(t->fds[i]);
+		t->fds[i] = -1;
+	}
+	t->n_fds = 0;
+}
+
+/* ---- the device ---------------------------------------------------------------- */
+
+#define F_CSUM		0
+#define F_GUEST_CSUM	1
+#define F_MTU		3
+#define F_MAC		5
+#define F_GUEST_TSO4	7
+#define F_GUEST_TSO6	8
+#define F_GUEST_ECN	9
+#define F_HOST_TSO4	11
+#define F_HOST_TSO6	12
+#define F_HOST_ECN	13
+#define F_MRG_RXBUF	15
+#define F_STATUS	16
+#define F_CTRL_VQ	17
+#define F_MQ		22
+
+#define HDR_F_NEEDS_CSUM	1
+#define GSO_NONE		0
+#define GSO_TCPV4		1
+#define GSO_TCPV6		4
+#define GSO_ECN			0x80
+#define STATUS_LINK_UP		1
+
+#define CTRL_MQ			4
+#define CTRL_MQ_VQ_PAIRS_SET	0
+#define CTRL_OK			0
+#define CTRL_ERR		1
+
+#define TX_SEGS		128	/* buffers per TX chain */
+#define RX_SEGS		64	/* buffers per RX chain */
+#define RX_STASH	64	/* RX chains held for one frame */
+#define RX_BUDGET	64	/* frames per pass */
+#define CTRL_SEGS	8
+
+struct rx_chain {
+	uint16_t head;
+	unsigned int n;
+	uint32_t cap;			/* writable bytes */
+	struct virtq_buf bufs[RX_SEGS];
+};
+
+struct net_qp {
+	struct net_dev *dev;
+	unsigned int index;
+	int fd;				/* the tap queue */
+	struct virtq rx, tx;
+	struct host_watch rx_kick, tx_kick, tap;
+	unsigned int tap_events;	/* what the tap watch waits for now */
+	bool rx_starved;		/* no buffers: the tap waits for a kick */
+	bool tx_blocked;		/* the tap refused with EAGAIN */
+	bool broken_told;
+
+	/* TX: the frame being sent (kept while the tap is full). */
+	uint16_t tx_head;
+	uint8_t tx_hdr[NET_HDR_SIZE];
+	struct iovec tx_iov[TX_SEGS + 1];
+	unsigned int tx_iovcnt;
+	struct virtq_buf tx_bufs[TX_SEGS];
+
+	/* RX: a frame read from the tap, and the chains it may go into. */
+	uint8_t *rx_frame;		/* NET_HDR_SIZE + NET_MAX_FRAME */
+	uint32_t rx_len;		/* bytes in rx_frame; 0: none */
+	struct rx_chain *stash;		/* RX_STASH chains, FIFO */
+	unsigned int n_stash;
+	uint64_t stash_cap;
+
+	struct net_stats stats;
+};
+
+struct net_dev {
+	struct virtio_pci vp;		/* first: the transport's callbacks cast */
+	const struct host_services *hs;
+	struct net_options opts;
+	char ifname[IFNAMSIZ];
+	uint8_t config[NET_CONFIG_SIZE];
+	unsigned int n_pairs;
+	struct net_qp *qp;
+	bool has_ctrl;
+	struct virtq ctrl;
+	struct host_watch ctrl_kick;
+	int reset_fd;
+	struct host_watch reset_watch;
+	bool reset_pending;		/* atomic */
+	bool link_up;			/* atomic */
+	bool driver_ok;			/* atomic: queues may be used */
+	/* Negotiated, set at DRIVER_OK (the transport's lock held). */
+	bool mrg_rxbuf, tx_csum, tx_tso4, tx_tso6, tx_ecn;
+	bool rx_csum, rx_tso4, rx_tso6, rx_ecn;
+};
+
+static struct net_dev *dev_of(struct virtio_pci *vp)
+{
+	return (struct net_dev *)vp;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+static void queue_broken(struct net_dev *d, struct net_qp *qp,
+			 struct virtq *vq, unsigned int index)
+{
+	if (qp && qp->broken_told)
+		return;
+	fprintf(stderr, "wisp: %s: queue %u: %s: device needs reset\n",
+		d->vp.name, index, vq->why);
+	if (qp)
+		qp->broken_told = true;
+	virtio_pci_needs_reset(&d->vp);
+}
+
+/* The driver set DRIVER_OK and no reset is under way. */
+static bool running(struct net_dev *d)
+{
+	return __atomic_load_n(&d->driver_ok, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE);
+}
+
+static void set_tap_events(struct net_qp *qp, unsigned int events)
+{
+	struct net_dev *d = qp->dev;
+
+	if (events == qp->tap_events)
+		return;
+	if (!d->hs->watch_events(d->hs->ctx, &qp->tap, events))
+		qp->tap_events = events;
+}
+
+/* The tap wants reading unless the guest has no buffers for it. */
+static void update_tap_watch(struct net_qp *qp)
+{
+	struct net_dev *d = qp->dev;
+	bool link = __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
+	unsigned int ev = 0;
+
+	if (link && !qp->rx_starved && qp->rx.active && !qp->rx.broken &&
+	    running(d))
+		ev |= HOST_WATCH_IN;
+	if (link && qp->tx_blocked)
+		ev |= HOST_WATCH_OUT;
+	set_tap_events(qp, ev);
+}
+
+/* The tap is gone (deleted, or its peer closed): take the link down. */
+static void link_down(struct net_qp *qp, int e)
+{
+	struct net_dev *d = qp->dev;
+
+	if (!__atomic_exchange_n(&d->link_up, false, __ATOMIC_ACQ_REL))
+		goto out;
+	fprintf(stderr, "wisp: %s: tap '%s' is gone (%s): link down\n",
+		d->vp.name, d->ifname, e ? strerror(e) : "end of file");
+	pthread_mutex_lock(&d->vp.lock);
+	put_le16(d->config + 6, 0);
+	pthread_mutex_unlock(&d->vp.lock);
+	virtio_pci_notify_config(&d->vp);
+out:
+	qp->tx_blocked = false;
+	update_tap_watch(qp);
+}
+
+static bool tap_gone(int e)
+{
+	return e == EBADFD || e == ENODEV || e == ENXIO || e == EPIPE ||
+	       e == ECONNRESET;
+}
+
+/* ---- TX --------------------------------------------------------------------- */
+
+/*
+ * Check the header (copied into qp->tx_hdr) against what was negotiated:
+ * only offloads the driver accepted, no flags a driver must not set.
+ */
+static bool tx_header_ok(const struct net_dev *d, const uint8_t *h)
+{
+	uint8_t flags = h[0], gso = h[1];
+
+	if (flags & ~HDR_F_NEEDS_CSUM)
+		return false;
+	if ((flags & HDR_F_NEEDS_CSUM) && !d->tx_csum)
+		return false;
+	if ((gso & GSO_ECN) && !d->tx_ecn)
+		return false;
+	switch (gso & ~GSO_ECN) {
+	case GSO_NONE:
+		return !(gso & GSO_ECN);
+	case GSO_TCPV4:
+		return d->tx_tso4;
+	case GSO_TCPV6:
+		return d->tx_tso6;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Turn the chain in qp->tx_bufs (@n buffers) into qp->tx_iov: the header
+ * copied once into wisp's memory (row 16), the frame straight from guest
+ * RAM.  Returns 0, or the counter to bump for a chain that is dropped.
+ */
+static uint64_t *tx_prepare(struct net_qp *qp, unsigned int n)
+{
+	struct net_dev *d = qp->dev;
+	uint64_t total = 0;
+	uint32_t got = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (qp->tx_bufs[i].writable || !qp->tx_bufs[i].base)
+			return &qp->stats.tx_bad_buffer;
+		total += qp->tx_bufs[i].len;
+	}
+	if (total < NET_HDR_SIZE)
+		return &qp->stats.tx_short;
+	if (total - NET_HDR_SIZE > NET_MAX_FRAME)
+		return &qp->stats.tx_oversize;
+	qp->tx_iov[0] = (struct iovec){ qp->tx_hdr, NET_HDR_SIZE };
+	qp->tx_iovcnt = 1;
+	for (i = 0; i < n; i++) {
+		uint8_t *p = qp->tx_bufs[i].base;
+		uint32_t len = qp->tx_bufs[i].len, take = 0;
+
+		if (got < NET_HDR_SIZE) {
+			take = NET_HDR_SIZE - got < len ? NET_HDR_SIZE - got : len;
+			memcpy(qp->tx_hdr + got, p, take);
+			got += take;
+		}
+		if (len > take)
+			qp->tx_iov[qp->tx_iovcnt++] = (struct iovec){
+				p + take, len - take,
+			};
+	}
+	if (!tx_header_ok(d, qp->tx_hdr))
+		return &qp->stats.tx_bad_header;
+	put_le16(qp->tx_hdr + 10, 0);		/* num_buffers: RX only */
+	return NULL;
+}
+
+/* Write the prepared frame.  Returns false when the tap is full. */
+static bool tx_send(struct net_qp *qp)
+{
+	ssize_t ret;
+	int e;
+
+	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE)) {
+		qp->stats.tx_errors++;
+		return true;
+	}
+	ret = writev(qp->fd, qp->tx_iov, qp->tx_iovcnt);
+	if (ret >= 0) {
+		qp->stats.tx_frames++;
+		qp->stats.tx_bytes += ret > NET_HDR_SIZE ? ret - NET_HDR_SIZE : 0;
+		return true;
+	}
+	e = errno;
+	if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS)
+		return false;
+	qp->stats.tx_errors++;	/* EIO (down), EINVAL (bad GSO), ... */
+	if (tap_gone(e))
+		link_down(qp, e);
+	return true;
+}
+
+static void process_tx(struct net_qp *qp)
+{
+	struct net_dev *d = qp->dev;
+	unsigned int done = 0;
+	bool pushed = false;
+	uint64_t *drop;
+	int n;
+
+	if (!running(d) || !qp->tx.active)
+		return;
+	if (qp->tx_blocked) {
+		if (!tx_send(qp))
+			return;
+		qp->tx_blocked = false;
+		update_tap_watch(qp);
+		virtq_push(&qp->tx, qp->tx_head, 0);
+		pushed = true;
+	}
+	for (;;) {
+		/* Bounded work per pass (row 17): the loop serves others. */
+		if (done == qp->tx.size) {
+			uint64_t one = 1;
+
+			if (write(qp->tx_kick.fd, &one, sizeof(one)) < 0)
+				break;	/* saturated: a wake-up is pending */
+			break;
+		}
+		n = virtq_pop(&qp->tx, qp->tx_bufs, TX_SEGS, &qp->tx_head);
+		if (!n) {
+			virtq_notifications(&qp->tx, true);
+			if (virtq_pending(&qp->tx))
+				continue;
+			break;
+		}
+		if (n < 0) {
+			queue_broken(d, qp, &qp->tx, 2 * qp->index + 1);
+			break;
+		}
+		done++;
+		drop = tx_prepare(qp, n);
+		if (drop) {
+			(*drop)++;
+		} else if (!tx_send(qp)) {
+			qp->tx_blocked = true;
+			update_tap_watch(qp);
+			break;
+		}
+		virtq_push(&qp->tx, qp->tx_head, 0);
+		pushed = true;
+	}
+	if (pushed && virtq_publish(&qp->tx))
+		virtio_pci_notify_queue(&d->vp, 2 * qp->index + 1);
+}
+
+/* ---- RX --------------------------------------------------------------------- */
+
+/* Give a chain back unused (row 25: a buffer the device cannot use). */
+static void rx_reject(struct net_qp *qp, uint16_t head)
+{
+	qp->stats.rx_bad_buffer++;
+	virtq_push(&qp->rx, head, 0);
+}
+
+/*
+ * Take chains into the stash until it holds @need bytes.  Returns true
+ * when it does; false when the ring ran dry (notifications are on then),
+ * the stash is full, or the queue broke.  *@pushed is set when a bad
+ * chain was given back.
+ */
+static bool stash_fill(struct net_qp *qp, uint64_t need, bool *pushed)
+{
+	struct net_dev *d = qp->dev;
+
+	while (qp->stash_cap < need && qp->n_stash < RX_STASH) {
+		struct rx_chain *c = &qp->stash[qp->n_stash];
+		unsigned int i;
+		bool ok = true;
+		int n;
+
+		n = virtq_pop(&qp->rx, c->bufs, RX_SEGS, &c->head);
+		if (!n) {
+			virtq_notifications(&qp->rx, true);
+			if (virtq_pending(&qp->rx))
+				continue;
+			return false;
+		}
+		if (n < 0) {
+			queue_broken(d, qp, &qp->rx, 2 * qp->index);
+			return false;
+		}
+		c->n = n;
+		c->cap = 0;
+		for (i = 0; i < (unsigned int)n; i++) {
+			if (!c->bufs[i].writable || !c->bufs[i].base)
+				ok = false;
+			c->cap += c->bufs[i].len;
+		}
+		if (!ok || c->cap < NET_HDR_SIZE) {
+			rx_reject(qp, c->head);
+			*pushed = true;
+			continue;
+		}
+		qp->n_stash++;
+		qp->stash_cap += c->cap;
+	}
+	return qp->stash_cap >= need;
+}
+
+/* Copy up to @len bytes of @src into chain @c; returns bytes copied. */
+static uint32_t copy_to_chain(const struct rx_chain *c, const uint8_t *src,
+			      uint32_t len)
+{
+	uint32_t done = 0;
+	unsigned int i;
+
+	for (i = 0; i < c->n && done < len; i++) {
+		uint32_t take = c->bufs[i].len < len - done ?
+				c->bufs[i].len : len - done;
+
+		memcpy(c->bufs[i].base, src + done, take);
+		done += take;
+	}
+	return done;
+}
+
+static void stash_drop_front(struct net_qp *qp, unsigned int k)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		qp->stash_cap -= qp->stash[i].cap;
+	memmove(qp->stash, qp->stash + k,
+		(qp->n_stash - k) * sizeof(*qp->stash));
+	qp->n_stash -= k;
+}
+
+/* A frame the tap offered that the driver did not negotiate. */
+static bool rx_offload_ok(const struct net_dev *d, const uint8_t *h)
+{
+	uint8_t gso = h[1];
+
+	if ((h[0] & HDR_F_NEEDS_CSUM) && !d->rx_csum)
+		return false;
+	if ((gso & GSO_ECN) && !d->rx_ecn)
+		return false;
+	switch (gso & ~GSO_ECN) {
+	case GSO_NONE:
+		return true;
+	case GSO_TCPV4:
+		return d->rx_tso4;
+	case GSO_TCPV6:
+		return d->rx_tso6;
+	default:
+		return false;
+	}
+}
+
+/* Put the frame in qp->rx_frame into the stash's chains. */
+static void rx_deliver(struct net_qp *qp)
+{
+	struct net_dev *d = qp->dev;
+	uint32_t left = qp->rx_len, off = 0;
+	unsigned int k = 0;
+
+	if (!d->mrg_rxbuf) {
+		put_le16(qp->rx_frame + 10, 1);
+		copy_to_chain(&qp->stash[0], qp->rx_frame, left);
+		virtq_push(&qp->rx, qp->stash[0].head, left);
+		stash_drop_front(qp, 1);
+		return;
+	}
+	while (off < qp->rx_len) {
+		off += qp->stash[k].cap < left ? qp->stash[k].cap : left;
+		left = qp->rx_len - off;
+		k++;
+	}
+	put_le16(qp->rx_frame + 10, k);
+	off = 0;
+	for (unsigned int i = 0; i < k; i++) {
+		uint32_t n = copy_to_chain(&qp->stash[i], qp->rx_frame + off,
+					   qp->rx_len - off);
+
+		virtq_push(&qp->rx, qp->stash[i].head, n);
+		off += n;
+	}
+	stash_drop_front(qp, k);
+}
+
+static void process_rx(struct net_qp *qp)
+{
+	struct net_dev *d = qp->dev;
+	bool pushed = false;
+	unsigned int frames;
+	ssize_t n;
+
+	if (!running(d) || !qp->rx.active ||
+	    !__atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE)) {
+		update_tap_watch(qp);
+		return;
+	}
+	for (frames = 0; frames < RX_BUDGET; frames++) {
+		if (!qp->rx_len) {
+			/* Read only when there is a buffer to put it in. */
+			if (!stash_fill(qp, NET_HDR_SIZE, &pushed))
+				goto starved;
+			n = read(qp->fd, qp->rx_frame, NET_HDR_SIZE + NET_MAX_FRAME);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n <= 0) {
+				link_down(qp, n ? errno : 0);
+				break;
+			}
+			if (n <= NET_HDR_SIZE ||
+			    !rx_offload_ok(d, qp->rx_frame)) {
+				qp->stats.rx_no_fit++;
+				continue;
+			}
+			qp->rx_len = n;
+		}
+		if (d->mrg_rxbuf ? !stash_fill(qp, qp->rx_len, &pushed) :
+		    qp->stash[0].cap < qp->rx_len) {
+			if (d->mrg_rxbuf && qp->n_stash < RX_STASH &&
+			    qp->stash_cap < qp->rx_len)
+				goto starved;	/* keep the frame for more buffers */
+			qp->stats.rx_no_fit++;
+			qp->rx_len = 0;
+			continue;
+		}
+		qp->stats.rx_frames++;
+		qp->stats.rx_bytes += qp->rx_len - NET_HDR_SIZE;
+		rx_deliver(qp);
+		qp->rx_len = 0;
+		pushed = true;
+	}
+	qp->rx_starved = false;
+	goto out;
+starved:
+	/* Nothing to put frames in: the tap waits for the driver's kick. */
+	qp->rx_starved = true;
+out:
+	update_tap_watch(qp);
+	if (pushed && virtq_publish(&qp->rx))
+		virtio_pci_notify_queue(&d->vp, 2 * qp->index);
+}
+
+/* ---- control queue ------------------------------------------------------------ */
+
+/* Attach the tap queues of the first @pairs pairs, detach the others. */
+static void set_active_pairs(struct net_dev *d, unsigned int pairs)
+{
+	unsigned int i;
+
+	if (d->n_pairs < 2)
+		return;
+	for (i = 1; i < d->n_pairs; i++) {
+		struct ifreq ifr;
+
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = i < pairs ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		if (ioctl(d->qp[i].fd, TUNSETQUEUE, &ifr) && errno != EINVAL)
+			fprintf(stderr, "wisp: %s: tap queue %u: %s\n", d->vp.name,
+				i, strerror(errno));
+	}
+}
+
+static uint8_t ctrl_command(struct net_dev *d, const uint8_t *cmd,
+			    uint32_t len)
+{
+	unsigned int pairs;
+
+	if (len == 4 && cmd[0] == CTRL_MQ && cmd[1] == CTRL_MQ_VQ_PAIRS_SET) {
+		pairs = get_le16(cmd + 2);
+		if (pairs < 1 || pairs > d->n_pairs)
+			return CTRL_ERR;
+		set_active_pairs(d, pairs);
+		return CTRL_OK;
+	}
+	return CTRL_ERR;
+}
+
+static void process_ctrl(struct net_dev *d)
+{
+	struct virtq_buf bufs[CTRL_SEGS];
+	bool pushed = false;
+	unsigned int done;
+	uint16_t head;
+	int n, i;
+
+	if (!running(d) || !d->ctrl.active)
+		return;
+	for (done = 0; done < d->ctrl.size; done++) {
+		uint8_t cmd[64], *ack = NULL;
+		uint32_t len = 0;
+		bool ok = true;
+
+		n = virtq_pop(&d->ctrl, bufs, CTRL_SEGS, &head);
+		if (!n) {
+			virtq_notifications(&d->ctrl, true);
+			if (virtq_pending(&d->ctrl))
+				continue;
+			break;
+		}
+		if (n < 0) {
+			queue_broken(d, NULL, &d->ctrl, 2 * d->n_pairs);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (!bufs[i].base) {
+				ok = false;
+			} else if (!bufs[i].writable) {
+				if (len + bufs[i].len > sizeof(cmd))
+					ok = false;
+				else
+					memcpy(cmd + len, bufs[i].base, bufs[i].len);
+				len += bufs[i].len;
+			} else if (!ack) {
+				ack = bufs[i].base;
+			}
+		}
+		if (ack) {
+			*ack = ok ? ctrl_command(d, cmd, len) : CTRL_ERR;
+			virtq_push(&d->ctrl, head, 1);
+		} else {
+			virtq_push(&d->ctrl, head, 0);
+		}
+		pushed = true;
+	}
+	if (pushed && virtq_publish(&d->ctrl))
+		virtio_pci_notify_queue(&d->vp, 2 * d->n_pairs);
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void drain_fd(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;		/* EAGAIN: nothing was signalled */
+}
+
+static void on_rx_kick(void *arg)
+{
+	struct net_qp *qp = arg;
+
+	drain_fd(qp->rx_kick.fd);
+	qp->rx_starved = false;
+	process_rx(qp);
+}
+
+static void on_tx_kick(void *arg)
+{
+	struct net_qp *qp = arg;
+
+	drain_fd(qp->tx_kick.fd);
+	process_tx(qp);
+}
+
+static void on_tap(void *arg)
+{
+	struct net_qp *qp = arg;
+
+	if (qp->tx_blocked)
+		process_tx(qp);
+	process_rx(qp);
+}
+
+static void on_ctrl_kick(void *arg)
+{
+	struct net_dev *d = arg;
+
+	drain_fd(d->ctrl_kick.fd);
+	process_ctrl(d);
+}
+
+/* Receive offloads the tap may hand us: what the driver accepted. */
+static void set_offloads(struct net_dev *d, unsigned long flags)
+{
+	if (ioctl(d->qp[0].fd, TUNSETOFFLOAD, flags) && flags)
+		fprintf(stderr, "wisp: %s: tap offloads: %s\n", d->vp.name,
+			strerror(errno));
+}
+
+/* Finish a reset on the I/O thread: nothing is in flight here. */
+static void on_reset(void *arg)
+{
+	struct net_dev *d = arg;
+	unsigned int i;
+
+	drain_fd(d->reset_fd);
+	if (!__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&d->driver_ok, false, __ATOMIC_RELEASE);
+	for (i = 0; i < d->n_pairs; i++) {
+		struct net_qp *qp = &d->qp[i];
+
+		virtq_reset(&qp->rx);
+		virtq_reset(&qp->tx);
+		qp->n_stash = 0;
+		qp->stash_cap = 0;
+		qp->rx_len = 0;
+		qp->rx_starved = false;
+		qp->tx_blocked = false;
+		qp->broken_told = false;
+	}
+	if (d->has_ctrl)
+		virtq_reset(&d->ctrl);
+	set_offloads(d, 0);
+	set_active_pairs(d, 1);
+	__atomic_store_n(&d->reset_pending, false, __ATOMIC_RELEASE);
+	for (i = 0; i < d->n_pairs; i++)
+		update_tap_watch(&d->qp[i]);
+	virtio_pci_reset_done(&d->vp);
+}
+
+/* ---- transport callbacks (vCPU threads, the transport's lock held) ---------- */
+
+static struct virtq *queue_of(struct net_dev *d, unsigned int index)
+{
+	if (index == 2 * d->n_pairs)
+		return &d->ctrl;
+	return index % 2 ? &d->qp[index / 2].tx : &d->qp[index / 2].rx;
+}
+
+static int op_queue_enable(struct virtio_pci *vp, unsigned int index)
+{
+	struct net_dev *d = dev_of(vp);
+	const struct virtio_pci_queue *pq = &vp->queues[index];
+	struct virtq *vq = queue_of(d, index);
+	uint64_t f = vp->driver_features;
+
+	vq->size = pq->size;
+	vq->desc_gpa = pq->desc;
+	vq->avail_gpa = pq->driver;
+	vq->used_gpa = pq->device;
+	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
+	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
+	return virtq_activate(vq);
+}
+
+static bool op_reset(struct virtio_pci *vp)
+{
+	struct net_dev *d = dev_of(vp);
+	uint64_t one = 1;
+
+	/* The I/O thread stops using the queues and finishes the reset. */
+	__atomic_store_n(&d->reset_pending, true, __ATOMIC_RELEASE);
+	if (write(d->reset_fd, &one, sizeof(one)) < 0)
+		return false;	/* the counter is full: a wake-up is pending */
+	return false;
+}
+
+static void op_config_read(struct virtio_pci *vp, uint64_t offset,
+			   uint8_t *data, uint32_t len)
+{
+	memcpy(data, dev_of(vp)->config + offset, len);
+}
+
+static void op_config_write(struct virtio_pci *vp, uint64_t offset,
+			    const uint8_t *data, uint32_t len)
+{
+	(void)data;
+	(void)offset;
+	(void)len;
+	vp->ignored_writes++;	/* the MAC is not writable (no CTRL_MAC_ADDR) */
+}
+
+static void op_driver_ok(struct virtio_pci *vp)
+{
+	struct net_dev *d = dev_of(vp);
+	uint64_t f = vp->driver_features, one = 1;
+	unsigned long offloads = 0;
+	unsigned int i;
+
+#define HAS(bit) ((f >> (bit)) & 1)
+	d->mrg_rxbuf = HAS(F_MRG_RXBUF);
+	d->tx_csum = HAS(F_CSUM);
+	d->tx_tso4 = HAS(F_CSUM) && HAS(F_HOST_TSO4);
+	d->tx_tso6 = HAS(F_CSUM) && HAS(F_HOST_TSO6);
+	d->tx_ecn = (d->tx_tso4 || d->tx_tso6) && HAS(F_HOST_ECN);
+	d->rx_csum = HAS(F_GUEST_CSUM);
+	if (d->rx_csum) {
+		offloads |= TUN_F_CSUM;
+		d->rx_tso4 = HAS(F_GUEST_TSO4);
+		d->rx_tso6 = HAS(F_GUEST_TSO6);
+		d->rx_ecn = (d->rx_tso4 || d->rx_tso6) && HAS(F_GUEST_ECN);
+		offloads |= (d->rx_tso4 ? TUN_F_TSO4 : 0) |
+			    (d->rx_tso6 ? TUN_F_TSO6 : 0) |
+			    (d->rx_ecn ? TUN_F_TSO_ECN : 0);
+	} else {
+		d->rx_tso4 = d->rx_tso6 = d->rx_ecn = false;
+	}
+#undef HAS
+	set_offloads(d, offloads);
+	__atomic_store_n(&d->driver_ok, true, __ATOMIC_RELEASE);
+	/* Kicks that came before DRIVER_OK were ignored: look again. */
+	for (i = 0; i < d->vp.num_queues; i++)
+		if (write(d->vp.queues[i].notify_fd, &one, sizeof(one)) < 0)
+			continue;	/* full: a wake-up is pending */
+}
+
+static const struct virtio_pci_device_ops net_ops = {
+	.queue_enable = op_queue_enable,
+	.reset = op_reset,
+	.config_read = op_config_read,
+	.config_write = op_config_write,
+	.driver_ok = op_driver_ok,
+};
+
+/* ---- construction -------------------------------------------------------------- */
+
+struct pci_device *net_pci_device(struct net_dev *dev)
+{
+	return &dev->vp.pd;
+}
+
+static int watch(struct net_dev *d, struct host_watch *w, int fd,
+		 void (*cb)(void *), void *arg)
+{
+	*w = (struct host_watch){ .fd = fd, .cb = cb, .arg = arg };
+	return d->hs->watch(d->hs->ctx, w);
+}
+
+static int setup_pair(struct net_dev *d, unsigned int i, int fd)
+{
+	struct net_qp *qp = &d->qp[i];
+	int ret;
+
+	qp->dev = d;
+	qp->index = i;
+	qp->fd = fd;
+	qp->rx.hs = qp->tx.hs = d->hs;
+	qp->rx_frame = malloc(NET_HDR_SIZE + NET_MAX_FRAME);
+	qp->stash = calloc(RX_STASH, sizeof(*qp->stash));
+	if (!qp->rx_frame || !qp->stash)
+		return -ENOMEM;
+	ret = watch(d, &qp->rx_kick, d->vp.queues[2 * i].notify_fd, on_rx_kick,
+		    qp);
+	if (!ret)
+		ret = watch(d, &qp->tx_kick, d->vp.queues[2 * i + 1].notify_fd,
+			    on_tx_kick, qp);
+	if (!ret)
+		ret = watch(d, &qp->tap, fd, on_tap, qp);
+	if (!ret)
+		qp->tap_events = HOST_WATCH_IN;
+	return ret;
+}
+
+struct net_dev *net_create(const struct host_services *hs,
+			   const struct net_options *o, const uint8_t mac[6],
+			   struct net_tap *tap, char *msg, size_t msg_len,
+			   int *err)
+{
+	struct net_dev *d = calloc(1, sizeof(*d));
+	unsigned int i, n_queues;
+	uint64_t features;
+	int ret;
+
+	if (!d) {
+		net_close_tap(tap);
+		*err = -ENOMEM;
+		snprintf(msg, msg_len, "out of memory");
+		return NULL;
+	}
+	d->hs = hs;
+	d->opts = *o;
+	d->reset_fd = -1;
+	d->n_pairs = tap->n_fds ? tap->n_fds : 1;
+	d->has_ctrl = d->n_pairs > 1;
+	d->link_up = true;
+	memcpy(d->ifname, tap->ifname, IFNAMSIZ);
+	memcpy(d->config, mac, 6);
+	put_le16(d->config + 6, STATUS_LINK_UP);
+	put_le16(d->config + 8, d->n_pairs);
+	put_le16(d->config + 10, o->mtu ? o->mtu : 1500);
+	features = 1ULL << F_CSUM | 1ULL << F_GUEST_CSUM | 1ULL << F_MAC |
+		   1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 |
+		   1ULL << F_GUEST_ECN | 1ULL << F_HOST_TSO4 |
+		   1ULL << F_HOST_TSO6 | 1ULL << F_HOST_ECN |
+		   1ULL << F_MRG_RXBUF | 1ULL << F_STATUS |
+		   1ULL << VIRTIO_F_INDIRECT_DESC_BIT |
+		   1ULL << VIRTIO_F_EVENT_IDX_BIT |
+		   (o->mtu ? 1ULL << F_MTU : 0) |
+		   (d->has_ctrl ? 1ULL << F_CTRL_VQ | 1ULL << F_MQ : 0);
+	n_queues = 2 * d->n_pairs + d->has_ctrl;
+	ret = virtio_pci_init(&d->vp, "virtio-net", hs, NET_DEVICE_ID,
+			      NET_DEVICE_ID, 0x020000, n_queues, NET_QUEUE_SIZE,
+			      features, NET_CONFIG_SIZE, &net_ops, d);
+	if (ret) {
+		snprintf(msg, msg_len, "tap '%s': virtio-pci: %s", tap->ifname,
+			 strerror(-ret));
+		net_close_tap(tap);
+		free(d);
+		*err = ret;
+		return NULL;
+	}
+	d->qp = calloc(d->n_pairs, sizeof(*d->qp));
+	if (!d->qp) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < d->n_pairs; i++) {
+		d->qp[i].fd = tap->fds[i];
+		tap->fds[i] = -1;		/* the device's now */
+	}
+	tap->n_fds = 0;
+	d->reset_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->reset_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = watch(d, &d->reset_watch, d->reset_fd, on_reset, d);
+	for (i = 0; !ret && i < d->n_pairs; i++)
+		ret = setup_pair(d, i, d->qp[i].fd);
+	if (!ret && d->has_ctrl) {
+		d->ctrl.hs = hs;
+		ret = watch(d, &d->ctrl_kick, d->vp.queues[2 * d->n_pairs].notify_fd,
+			    on_ctrl_kick, d);
+	}
+	if (ret)
+		goto fail;
+	/* A tap kept from an earlier boot: nothing negotiated yet. */
+	set_offloads(d, 0);
+	set_active_pairs(d, 1);
+	return d;
+fail:
+	snprintf(msg, msg_len, "tap '%s': %s", tap->ifname, strerror(-ret));
+	net_close_tap(tap);
+	net_destroy(d);
+	*err = ret;
+	return NULL;
+}
+
+void net_get_stats(struct net_dev *d, struct net_stats *s)
+{
+	unsigned int i, j;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < d->n_pairs; i++) {
+		const uint64_t *src = (const uint64_t *)&d->qp[i].stats;
+		uint64_t *dst = (uint64_t *)s;
+
+		for (j = 0; j < sizeof(*s) / sizeof(uint64_t); j++)
+			dst[j] += src[j];
+	}
+}
+
+bool net_link_up(struct net_dev *d)
+{
+	return __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
+}
+
+static void unwatch(struct net_dev *d, struct host_watch *w)
+{
+	if (w->priv)
+		d->hs->unwatch(d->hs->ctx, w);
+}
+
+void net_destroy(struct net_dev *d)
+{
+	unsigned int i;
+
+	if (!d)
+		return;
+	for (i = 0; d->qp && i < d->n_pairs; i++) {
+		struct net_qp *qp = &d->qp[i];
+
+		unwatch(d, &qp->rx_kick);
+		unwatch(d, &qp->tx_kick);
+		unwatch(d, &qp->tap);
+		if (qp->fd >= 0)
+			close(qp->fd);
+		free(qp->rx_frame);
+		free(qp->stash);
+	}
+	unwatch(d, &d->ctrl_kick);
+	unwatch(d, &d->reset_watch);
+	if (d->reset_fd >= 0)
+		close(d->reset_fd);
+	virtio_pci_destroy(&d->vp);
+	free(d->qp);
+	free(d);
+}

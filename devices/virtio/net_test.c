@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-net: the --net sub-options, and the device driven as a driver
+ * would drive it, with a SOCK_SEQPACKET socket pair standing in for the
+ * tap (one frame per read and write, like a tap).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../fake_host_testlib.h"
+#include "net.h"
+#include "pci.h"
+
+static void test_options_valid(void **state)
+{
+	struct net_options o;
+	char msg[200];
+
+	(void)state;
+	assert_int_equal(net_parse_options("tap=tap0", &o, msg, sizeof(msg)), 0);
+	assert_string_equal(o.tap, "tap0");
+	assert_string_equal(o.bridge, "");
+	assert_false(o.has_mac);
+	assert_int_equal(o.queues, 0);
+	assert_int_equal(o.mtu, 0);
+
+	assert_int_equal(net_parse_options("bridge=br-lan,mac=02:aB:cd:00:01:FF,queues=8,mtu=9000",
+					   &o, msg, sizeof(msg)), 0);
+	assert_string_equal(o.bridge, "br-lan");
+	assert_true(o.has_mac);
+	assert_int_equal(o.mac[1], 0xab);
+	assert_int_equal(o.mac[5], 0xff);
+	assert_int_equal(o.queues, 8);
+	assert_int_equal(o.mtu, 9000);
+	/* 15 characters is the longest interface name. */
+	assert_int_equal(net_parse_options("tap=abcdefghijklmno", &o, msg,
+					   sizeof(msg)), 0);
+}
+
+static void test_options_bad(void **state)
+{
+	static const struct {
+		const char *spec, *message;
+	} cases[] = {
+		{ "", "empty" },
+		{ "tap0", "is not KEY=VALUE" },
+		{ "mac=02:00:00:00:00:01", "no tap= or bridge= given" },
+		{ "tap=a,bridge=b", "not both" },
+		{ "tap=a,tap=b", "tap given twice" },
+		{ "tap=", "is not an interface name" },
+		{ "tap=abcdefghijklmnop", "is not an interface name" },
+		{ "tap=a/b", "is not an interface name" },
+		{ "tap=a b", "is not an interface name" },
+		{ "bridge=..", "is not an interface name" },
+		{ "tap=a,mac=02:00:00:00:00", "is not six hex bytes" },
+		{ "tap=a,mac=02-00-00-00-00-01", "is not six hex bytes" },
+		{ "tap=a,mac=0g:00:00:00:00:01", "is not six hex bytes" },
+		{ "tap=a,mac=01:00:5e:00:00:01", "multicast" },
+		{ "tap=a,mac=00:00:00:00:00:00", "all zeros" },
+		{ "tap=a,queues=0", "from 1 to 8" },
+		{ "tap=a,queues=9", "from 1 to 8" },
+		{ "tap=a,mtu=67", "from 68 to 65535" },
+		{ "tap=a,mtu=65536", "from 68 to 65535" },
+		{ "tap=a,mtu=15x", "from 68 to 65535" },
+		{ "tap=a,vhost=on", "unknown key 'vhost'" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct net_options o;
+		char msg[200] = "";
+
+		if (net_parse_options(cases[i].spec, &o, msg, sizeof(msg)) != -EINVAL ||
+		    !strstr(msg, cases[i].message))
+			fail_msg("'%s': got '%s', want '%s'", cases[i].spec, msg,
+				 cases[i].message);
+	}
+}
+
+static void test_default_mac(void **state)
+{
+	uint8_t a[6], b[6], c[6];
+
+	(void)state;
+	net_default_mac("web1", 0, a);
+	net_default_mac("web1", 0, b);
+	net_default_mac("web1", 1, c);
+	assert_memory_equal(a, b, 6);		/* stable for a name */
+	assert_memory_not_equal(a, c, 6);	/* differs per device */
+	assert_int_equal(a[0] & 3, 2);		/* unicast, locally administered */
+	net_default_mac("", 0, a);
+	net_default_mac("", 0, b);
+	assert_memory_not_equal(a, b, 6);	/* random without a name */
+	assert_int_equal(a[0] & 3, 2);
+}
+
+/* ---- the device -------------------------------------------------------------- */
+
+#define DRAM		(1 << 20)
+#define QSIZE		16
+#define RXQ		0
+#define TXQ		1
+#define RING(q)		(0x1000 + (q) * 0x3000)	/* desc; avail +0x1000; used +0x2000 */
+#define BUF		0x10000
+
+#define F_CSUM		0
+#define F_MAC		5
+#define F_MRG_RXBUF	15
+#define F_STATUS	16
+
+struct nfix {
+	struct fake_host fh;
+	int peer;			/* the test's end: "the host network" */
+	int tap_fd;			/* the device's end */
+	struct net_dev *dev;
+	struct pci_device *pd;
+	uint16_t avail[2];
+	uint16_t next_desc[2];
+};
+
+static void bar_wr(struct nfix *f, uint64_t off, uint32_t len, uint64_t v)
+{
+	fake_io_write(&virtio_pci_bar_io, f->pd, off, len, v);
+}
+
+static uint64_t bar_rd(struct nfix *f, uint64_t off, uint32_t len)
+{
+	uint64_t v;
+
+	assert_int_equal(fake_io_read(&virtio_pci_bar_io, f->pd, off, len, &v), 0);
+	return v;
+}
+
+static uint8_t *gpa(struct nfix *f, uint64_t a)
+{
+	return f->fh.ram + a;
+}
+
+static int n_setup(void **state)
+{
+	struct nfix *f = calloc(1, sizeof(*f));
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 };
+	struct net_options o;
+	struct net_tap tap;
+	char msg[200];
+	int sv[2], err = 0;
+
+	assert_int_equal(fake_host_init(&f->fh, 0, DRAM), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	/* The device's end is non-blocking, as net_open_tap makes a tap. */
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(net_parse_options("tap=test0,mtu=1500", &o, msg,
+					   sizeof(msg)), 0);
+	memset(&tap, 0, sizeof(tap));
+	for (int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
+		tap.fds[i] = -1;
+	strcpy(tap.ifname, "test0");
+	tap.fds[0] = sv[0];
+	tap.n_fds = 1;
+	f->peer = sv[1];
+	f->tap_fd = sv[0];
+	f->dev = net_create(&f->fh.hs, &o, mac, &tap, msg, sizeof(msg), &err);
+	if (!f->dev)
+		fail_msg("net_create: %s (%d)", msg, err);
+	assert_int_equal(tap.fds[0], -1);	/* handed over */
+	f->pd = net_pci_device(f->dev);
+	*state = f;
+	return 0;
+}
+
+static int n_teardown(void **state)
+{
+	struct nfix *f = *state;
+
+	net_destroy(f->dev);
+	if (f->peer >= 0)
+		close(f->peer);
+	fake_host_free(&f->fh);
+	free(f);
+	return 0;
+}
+
+/* Negotiate @features (bits below 32, plus VERSION_1), set up RX and TX. */
+static void bring_up(struct nfix *f, uint32_t features)
+{
+	unsigned int q;
+
+	bar_wr(f, 0x14, 1, 1);
+	bar_wr(f, 0x14, 1, 3);
+	bar_wr(f, 0x08, 4, 0);
+	bar_wr(f, 0x0c, 4, features | 1u << 29);	/* EVENT_IDX */
+	bar_wr(f, 0x08, 4, 1);
+	bar_wr(f, 0x0c, 4, 1);
+	bar_wr(f, 0x14, 1, 0x0b);
+	assert_int_equal(bar_rd(f, 0x14, 1), 0x0b);
+	for (q = 0; q < 2; q++) {
+		memset(gpa(f, RING(q)), 0, 0x3000);
+		bar_wr(f, 0x16, 2, q);
+		bar_wr(f, 0x18, 2, QSIZE);
+		bar_wr(f, 0x20, 8, RING(q));
+		bar_wr(f, 0x28, 8, RING(q) + 0x1000);
+		bar_wr(f, 0x30, 8, RING(q) + 0x2000);
+		bar_wr(f, 0x1c, 2, 1);
+		assert_int_equal(bar_rd(f, 0x1c, 2), 1);
+		f->avail[q] = 0;
+		f->next_desc[q] = 0;
+	}
+	bar_wr(f, 0x14, 1, 0x0f);
+	fake_host_poll(&f->fh, 0);
+}
+
+static void set_desc(struct nfix *f, unsigned int q, unsigned int i,
+		     uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *p = gpa(f, RING(q) + 16 * i);
+
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+/*
+ * Offer a chain of @n buffers (@addr[i], @len[i], writable if @w) on
+ * queue @q and kick.  Returns the head.
+ */
+static uint16_t offer(struct nfix *f, unsigned int q, unsigned int n,
+		      const uint64_t *addr, const uint32_t *len, bool w)
+{
+	uint16_t head = f->next_desc[q], idx, i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t d = (head + i) % QSIZE;
+
+		set_desc(f, q, d, addr[i], len[i], (i + 1u < n ? 1 : 0) | (w ? 2 : 0),
+			 (d + 1) % QSIZE);
+	}
+	f->next_desc[q] = (head + n) % QSIZE;
+	memcpy(gpa(f, RING(q) + 0x1000 + 4 + 2 * (f->avail[q] % QSIZE)), &head, 2);
+	idx = ++f->avail[q];
+	memcpy(gpa(f, RING(q) + 0x1000 + 2), &idx, 2);
+	bar_wr(f, VIRTIO_PCI_NOTIFY + 4 * q, 2, q);
+	return head;
+}
+
+static uint16_t used_idx(struct nfix *f, unsigned int q)
+{
+	uint16_t v;
+
+	memcpy(&v, gpa(f, RING(q) + 0x2000 + 2), 2);
+	return v;
+}
+
+/* Used element @i of queue @q: its head in *@head, returns its length. */
+static uint32_t used_elem(struct nfix *f, unsigned int q, unsigned int i,
+			  uint16_t *head)
+{
+	uint32_t id, len;
+
+	memcpy(&id, gpa(f, RING(q) + 0x2000 + 4 + 8 * (i % QSIZE)), 4);
+	memcpy(&len, gpa(f, RING(q) + 0x2000 + 4 + 8 * (i % QSIZE) + 4), 4);
+	if (head)
+		*head = id;
+	return len;
+}
+
+static void serve_until(struct nfix *f, unsigned int q, uint16_t want)
+{
+	int i;
+
+	for (i = 0; i < 100 && used_idx(f, q) != want; i++)
+		fake_host_poll(&f->fh, 10);
+	assert_int_equal(used_idx(f, q), want);
+}
+
+/* What the device's tap watch waits for now (HOST_WATCH_*). */
+static unsigned int tap_events(struct nfix *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->fh.n_watches; i++)
+		if (f->fh.watches[i]->fd == f->tap_fd)
+			return f->fh.watch_events[i];
+	fail_msg("the tap is not watched");
+	return 0;
+}
+
+/* What the peer has received, or -1 when nothing within a short wait. */
+static ssize_t peer_recv(struct nfix *f, uint8_t *buf, size_t len)
+{
+	fake_host_poll(&f->fh, 10);
+	return recv(f->peer, buf, len, MSG_DONTWAIT);
+}
+
+static void test_tx(void **state)
+{
+	struct nfix *f = *state;
+	struct net_stats st;
+	uint8_t frame[80];
+	uint64_t a[3];
+	uint32_t l[3];
+	int i;
+
+	bring_up(f, 1u << F_MAC | 1u << F_STATUS);
+	/* Config: the MAC, link up, one pair, the MTU. */
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 5, 1), 0x42);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 1);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 8, 2), 1);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 10, 2), 1500);
+
+	/* A header and 60 bytes, the header split over two buffers. */
+	memset(gpa(f, BUF), 0, 12);
+	gpa(f, BUF)[10] = 0x77;		/* num_buffers: not passed on */
+	for (i = 0; i < 60; i++)
+		gpa(f, BUF + 0x100)[i] = i;
+	memcpy(gpa(f, BUF + 0x100 - 7), gpa(f, BUF + 5), 7);
+	a[0] = BUF;
+	l[0] = 5;
+	a[1] = BUF + 0x100 - 7;
+	l[1] = 67;
+	offer(f, TXQ, 2, a, l, false);
+	serve_until(f, TXQ, 1);
+	assert_int_equal(used_elem(f, TXQ, 0, NULL), 0);
+	assert_int_equal(peer_recv(f, frame, sizeof(frame)), 72);
+	assert_int_equal(frame[10], 0);
+	for (i = 0; i < 60; i++)
+		assert_int_equal(frame[12 + i], i);
+
+	/* Dropped, each with the chain given back: 4 bytes (short)... */
+	a[0] = BUF;
+	l[0] = 4;
+	offer(f, TXQ, 1, a, l, false);
+	serve_until(f, TXQ, 2);
+	/* ...NEEDS_CSUM without CSUM negotiated (header not as agreed)... */
+	gpa(f, BUF)[0] = 1;
+	l[0] = 72;
+	offer(f, TXQ, 1, a, l, false);
+	serve_until(f, TXQ, 3);
+	gpa(f, BUF)[0] = 0;
+	/* ...more than NET_MAX_FRAME after the header... */
+	a[0] = BUF;
+	l[0] = 12 + 40000;
+	a[1] = BUF + 0x20000;
+	l[1] = NET_MAX_FRAME - 40000 + 1;
+	offer(f, TXQ, 2, a, l, false);
+	serve_until(f, TXQ, 4);
+	/* ...a buffer outside guest RAM, and a writable one. */
+	a[0] = BUF;
+	l[0] = 12;
+	a[1] = DRAM + 0x1000;
+	l[1] = 60;
+	offer(f, TXQ, 2, a, l, false);
+	serve_until(f, TXQ, 5);
+	a[0] = BUF;
+	l[0] = 72;
+	offer(f, TXQ, 1, a, l, true);
+	serve_until(f, TXQ, 6);
+	assert_int_equal(peer_recv(f, frame, sizeof(frame)), -1);
+
+	net_get_stats(f->dev, &st);
+	assert_int_equal(st.tx_frames, 1);
+	assert_int_equal(st.tx_bytes, 60);
+	assert_int_equal(st.tx_short, 1);
+	assert_int_equal(st.tx_bad_header, 1);
+	assert_int_equal(st.tx_oversize, 1);
+	assert_int_equal(st.tx_bad_buffer, 2);
+
+	/* The largest frame goes through. */
+	l[0] = 12 + 40000;
+	l[1] = NET_MAX_FRAME - 40000;
+	a[1] = BUF + 0x20000;
+	offer(f, TXQ, 2, a, l, false);
+	serve_until(f, TXQ, 7);
+	{
+		static uint8_t big[NET_HDR_SIZE + NET_MAX_FRAME + 1];
+
+		assert_int_equal(peer_recv(f, big, sizeof(big)),
+				 NET_HDR_SIZE + NET_MAX_FRAME);
+	}
+}
+
+/* Send a frame of 12 + @len bytes (payload byte i = i + @seed) to the guest. */
+static void peer_send(struct nfix *f, uint32_t len, uint8_t seed)
+{
+	static uint8_t frame[NET_HDR_SIZE + NET_MAX_FRAME];
+	uint32_t i;
+
+	memset(frame, 0, NET_HDR_SIZE);
+	frame[10] = 0x55;		/* garbage where num_buffers goes */
+	for (i = 0; i < len; i++)
+		frame[NET_HDR_SIZE + i] = i + seed;
+	assert_int_equal(send(f->peer, frame, NET_HDR_SIZE + len, 0),
+			 NET_HDR_SIZE + len);
+}
+
+static void check_payload(const uint8_t *p, uint32_t len, uint8_t seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (uint8_t)(i + seed))
+			fail_msg("payload byte %u: %u, want %u", i, p[i],
+				 (uint8_t)(i + seed));
+}
+
+static void test_rx(void **state)
+{
+	struct nfix *f = *state;
+	struct net_stats st;
+	uint64_t a[2];
+	uint32_t l[2];
+	uint16_t head;
+
+	bring_up(f, 1u << F_MAC);
+	/* A frame arrives before any buffer: the tap waits, nothing lost. */
+	peer_send(f, 100, 1);
+	fake_host_poll(&f->fh, 10);
+	fake_host_poll(&f->fh, 10);
+	assert_int_equal(used_idx(f, RXQ), 0);
+	assert_int_equal(tap_events(f), 0);	/* paused until a kick */
+	a[0] = BUF;
+	l[0] = 2048;
+	head = offer(f, RXQ, 1, a, l, true);
+	serve_until(f, RXQ, 1);
+	assert_int_equal(tap_events(f), 0);	/* that was the only buffer */
+	assert_int_equal(used_elem(f, RXQ, 0, NULL), 112);
+	assert_int_equal(gpa(f, BUF)[10], 1);		/* num_buffers */
+	check_payload(gpa(f, BUF + 12), 100, 1);
+
+	/* Without MRG_RXBUF a frame larger than the chain is dropped... */
+	a[0] = BUF;
+	l[0] = 64;
+	head = offer(f, RXQ, 1, a, l, true);
+	fake_host_poll(&f->fh, 10);
+	assert_int_equal(tap_events(f), HOST_WATCH_IN);	/* a buffer again */
+	peer_send(f, 200, 2);
+	fake_host_poll(&f->fh, 10);
+	assert_int_equal(used_idx(f, RXQ), 1);
+	/* ...and the chain kept for the next one that fits. */
+	peer_send(f, 40, 3);
+	serve_until(f, RXQ, 2);
+	assert_int_equal(used_elem(f, RXQ, 1, &head), 52);
+	check_payload(gpa(f, BUF + 12), 40, 3);
+
+	/* A chain with a readable buffer, or smaller than the header, is
+	 * given back unused; no frame is taken for it. */
+	a[0] = BUF;
+	l[0] = 8;
+	a[1] = BUF + 0x100;
+	l[1] = 64;
+	offer(f, RXQ, 2, a, l, false);
+	serve_until(f, RXQ, 3);
+	assert_int_equal(used_elem(f, RXQ, 2, NULL), 0);
+	l[0] = 11;
+	offer(f, RXQ, 1, a, l, true);
+	serve_until(f, RXQ, 4);
+	assert_int_equal(used_elem(f, RXQ, 3, NULL), 0);
+	peer_send(f, 30, 4);
+	l[0] = 1514;
+	offer(f, RXQ, 1, a, l, true);
+	serve_until(f, RXQ, 5);
+	assert_int_equal(used_elem(f, RXQ, 4, NULL), 42);
+
+	net_get_stats(f->dev, &st);
+	assert_int_equal(st.rx_frames, 3);
+	assert_int_equal(st.rx_bytes, 170);
+	assert_int_equal(st.rx_no_fit, 1);
+	assert_int_equal(st.rx_bad_buffer, 2);
+}
+
+static void test_rx_mergeable(void **state)
+{
+	struct nfix *f = *state;
+	uint64_t a[1];
+	uint32_t l[1], len;
+	uint8_t out[256];
+	unsigned int i, off = 0;
+
+	bring_up(f, 1u << F_MRG_RXBUF);
+	/* Four 64-byte buffers for a 212-byte frame: num_buffers 4. */
+	for (i = 0; i < 3; i++) {
+		a[0] = BUF + 0x100 * i;
+		l[0] = 64;
+		offer(f, RXQ, 1, a, l, true);
+	}
+	peer_send(f, 200, 9);
+	fake_host_poll(&f->fh, 10);
+	assert_int_equal(used_idx(f, RXQ), 0);	/* waits for enough room */
+	a[0] = BUF + 0x300;
+	offer(f, RXQ, 1, a, l, true);
+	serve_until(f, RXQ, 4);
+	for (i = 0; i < 4; i++) {
+		len = used_elem(f, RXQ, i, NULL);
+		assert_int_equal(len, i < 3 ? 64 : 20);
+		memcpy(out + off, gpa(f, BUF + 0x100 * i), len);
+		off += len;
+	}
+	assert_int_equal(off, 212);
+	assert_int_equal(out[10], 4);			/* num_buffers */
+	check_payload(out + 12, 200, 9);
+}
+
+static void test_link_down_and_reset(void **state)
+{
+	struct nfix *f = *state;
+	struct net_stats st;
+	uint64_t a[1] = { BUF };
+	uint32_t l[1] = { 2048 };
+	int i;
+
+	bring_up(f, 1u << F_STATUS);
+	offer(f, RXQ, 1, a, l, true);
+	fake_host_poll(&f->fh, 10);
+	/* The tap goes away: link down, a configuration interrupt. */
+	close(f->peer);
+	f->peer = -1;
+	for (i = 0; i < 10 && net_link_up(f->dev); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_false(net_link_up(f->dev));
+	assert_int_equal(tap_events(f), 0);	/* no busy loop on a dead fd */
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 0);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_ISR, 1) & 2, 2);
+	/* TX still completes (frames dropped), so the driver never stalls. */
+	l[0] = 72;
+	a[0] = BUF + 0x1000;
+	memset(gpa(f, BUF + 0x1000), 0, 12);
+	offer(f, TXQ, 1, a, l, false);
+	serve_until(f, TXQ, 1);
+	net_get_stats(f->dev, &st);
+	assert_int_equal(st.tx_errors, 1);
+
+	/* A reset finishes on the I/O thread and the device comes back. */
+	bar_wr(f, 0x14, 1, 0);
+	for (i = 0; i < 50 && bar_rd(f, 0x14, 1); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_int_equal(bar_rd(f, 0x14, 1), 0);
+	bring_up(f, 1u << F_STATUS);
+	assert_int_equal(bar_rd(f, 0x14, 1), 0x0f);
+}
+
+static void test_ring_corruption(void **state)
+{
+	struct nfix *f = *state;
+	uint16_t bad = 99, idx;
+
+	bring_up(f, 0);
+	memcpy(gpa(f, RING(TXQ) + 0x1000 + 4), &bad, 2);
+	idx = ++f->avail[TXQ];
+	memcpy(gpa(f, RING(TXQ) + 0x1000 + 2), &idx, 2);
+	bar_wr(f, VIRTIO_PCI_NOTIFY + 4, 2, 1);
+	fake_host_poll(&f->fh, 10);
+	assert_true(bar_rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	/* RX keeps working meanwhile (only the broken queue is ignored). */
+	{
+		uint64_t a[1] = { BUF };
+		uint32_t l[1] = { 2048 };
+
+		offer(f, RXQ, 1, a, l, true);
+		peer_send(f, 60, 5);
+		serve_until(f, RXQ, 1);
+		check_payload(gpa(f, BUF + 12), 60, 5);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options_valid),
+		cmocka_unit_test(test_options_bad),
+		cmocka_unit_test(test_default_mac),
+		cmocka_unit_test_setup_teardown(test_tx, n_setup, n_teardown),
+		cmocka_unit_test_setup_teardown(test_rx, n_setup, n_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_mergeable, n_setup,
+						n_teardown),
+		cmocka_unit_test_setup_teardown(test_link_down_and_reset, n_setup,
+						n_teardown),
+		cmocka_unit_test_setup_teardown(test_ring_corruption, n_setup,
+						n_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
