@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <liburing.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@
 
 /* ---- --net ------------------------------------------------------------------ */
 
-#define NET_KEYS "tap, bridge, mac, queues, mtu"
+#define NET_KEYS "tap, bridge, mac, queues, mtu, tx"
 
 /* An interface name the kernel would take (dev_valid_name). */
 static bool valid_ifname(const char *s)
@@ -88,6 +90,8 @@ int net_parse_options(const char *spec, struct net_options *o, char *msg,
 			bit = 8;
 		else if (!strcmp(key, "mtu"))
 			bit = 16;
+		else if (!strcmp(key, "tx"))
+			bit = 32;
 		else
 			return opt_bad(msg, msg_len, "unknown key '%s' (keys: " NET_KEYS ")",
 				       key);
@@ -120,11 +124,17 @@ int net_parse_options(const char *spec, struct net_options *o, char *msg,
 				return -EINVAL;
 			o->queues = n;
 			break;
-		default:
+		case 16:
 			if (opt_uint(key, value, NET_MTU_MIN, NET_MTU_MAX, &n, msg,
 				     msg_len))
 				return -EINVAL;
 			o->mtu = n;
+			break;
+		default:
+			if (strcmp(value, "uring") && strcmp(value, "writev"))
+				return opt_bad(msg, msg_len, "tx='%s' is not uring or writev",
+					       value);
+			o->tx_writev = !strcmp(value, "writev");
 			break;
 		}
 	}
@@ -370,12 +380,20 @@ void net_close_tap(struct net_tap *t)
 #define RX_STASH	64	/* RX chains held for one frame */
 #define RX_BUDGET	64	/* frames per pass */
 #define CTRL_SEGS	8
+#define TX_BATCH	32	/* frames per io_uring_enter */
 
 struct rx_chain {
 	uint16_t head;
 	unsigned int n;
 	uint32_t cap;			/* writable bytes */
 	struct virtq_buf bufs[RX_SEGS];
+};
+
+struct tx_slot {
+	uint16_t head;
+	unsigned int iovcnt;
+	uint8_t hdr[NET_HDR_SIZE];	/* the guest's header, copied once */
+	struct iovec iov[TX_SEGS + 1];
 };
 
 struct net_qp {
@@ -389,11 +407,14 @@ struct net_qp {
 	bool tx_blocked;		/* the tap refused with EAGAIN */
 	bool broken_told;
 
-	/* TX: the frame being sent (kept while the tap is full). */
-	uint16_t tx_head;
-	uint8_t tx_hdr[NET_HDR_SIZE];
-	struct iovec tx_iov[TX_SEGS + 1];
-	unsigned int tx_iovcnt;
+	/*
+	 * TX: frames prepared for the tap.  With a ring, up to TX_BATCH go
+	 * in one io_uring_enter; without, slot 0 is written with writev
+	 * (and kept while the tap is full).
+	 */
+	struct io_uring *ring;		/* NULL: writev per frame */
+	struct tx_slot *tx_slots;	/* TX_BATCH */
+	unsigned int tx_batched;
 	struct virtq_buf tx_bufs[TX_SEGS];
 
 	/* RX: a frame read from the tap, and the chains it may go into. */
@@ -540,11 +561,12 @@ static bool tx_header_ok(const struct net_dev *d, const uint8_t *h)
 }
 
 /*
- * Turn the chain in qp->tx_bufs (@n buffers) into qp->tx_iov: the header
+ * Turn the chain in qp->tx_bufs (@n buffers) into @t's iovecs: the header
  * copied once into wisp's memory (row 16), the frame straight from guest
- * RAM.  Returns 0, or the counter to bump for a chain that is dropped.
+ * RAM.  Returns NULL, or the counter to bump for a chain that is dropped.
  */
-static uint64_t *tx_prepare(struct net_qp *qp, unsigned int n)
+static uint64_t *tx_prepare(struct net_qp *qp, struct tx_slot *t,
+			    unsigned int n)
 {
 	struct net_dev *d = qp->dev;
 	uint64_t total = 0;
@@ -560,51 +582,105 @@ static uint64_t *tx_prepare(struct net_qp *qp, unsigned int n)
 		return &qp->stats.tx_short;
 	if (total - NET_HDR_SIZE > NET_MAX_FRAME)
 		return &qp->stats.tx_oversize;
-	qp->tx_iov[0] = (struct iovec){ qp->tx_hdr, NET_HDR_SIZE };
-	qp->tx_iovcnt = 1;
+	t->iov[0] = (struct iovec){ t->hdr, NET_HDR_SIZE };
+	t->iovcnt = 1;
 	for (i = 0; i < n; i++) {
 		uint8_t *p = qp->tx_bufs[i].base;
 		uint32_t len = qp->tx_bufs[i].len, take = 0;
 
 		if (got < NET_HDR_SIZE) {
 			take = NET_HDR_SIZE - got < len ? NET_HDR_SIZE - got : len;
-			memcpy(qp->tx_hdr + got, p, take);
+			memcpy(t->hdr + got, p, take);
 			got += take;
 		}
 		if (len > take)
-			qp->tx_iov[qp->tx_iovcnt++] = (struct iovec){
-				p + take, len - take,
-			};
+			t->iov[t->iovcnt++] = (struct iovec){ p + take, len - take };
 	}
-	if (!tx_header_ok(d, qp->tx_hdr))
+	if (!tx_header_ok(d, t->hdr))
 		return &qp->stats.tx_bad_header;
-	put_le16(qp->tx_hdr + 10, 0);		/* num_buffers: RX only */
+	put_le16(t->hdr + 10, 0);		/* num_buffers: RX only */
 	return NULL;
 }
 
-/* Write the prepared frame.  Returns false when the tap is full. */
+/* The tap took a frame (@ret bytes) or refused it (-errno). */
+static void tx_account(struct net_qp *qp, ssize_t ret)
+{
+	if (ret >= 0) {
+		qp->stats.tx_frames++;
+		qp->stats.tx_bytes += ret > NET_HDR_SIZE ? ret - NET_HDR_SIZE : 0;
+		return;
+	}
+	qp->stats.tx_errors++;	/* EIO (down), EINVAL (bad GSO), ... */
+	if (tap_gone(-ret))
+		link_down(qp, -ret);
+}
+
+/* Write slot 0 with writev.  Returns false when the tap is full. */
 static bool tx_send(struct net_qp *qp)
 {
+	struct tx_slot *t = &qp->tx_slots[0];
 	ssize_t ret;
-	int e;
 
 	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE)) {
 		qp->stats.tx_errors++;
 		return true;
 	}
-	ret = writev(qp->fd, qp->tx_iov, qp->tx_iovcnt);
-	if (ret >= 0) {
-		qp->stats.tx_frames++;
-		qp->stats.tx_bytes += ret > NET_HDR_SIZE ? ret - NET_HDR_SIZE : 0;
-		return true;
-	}
-	e = errno;
-	if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS)
+	ret = writev(qp->fd, t->iov, t->iovcnt);
+	if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			errno == ENOBUFS))
 		return false;
-	qp->stats.tx_errors++;	/* EIO (down), EINVAL (bad GSO), ... */
-	if (tap_gone(e))
-		link_down(qp, e);
+	tx_account(qp, ret < 0 ? -errno : ret);
 	return true;
+}
+
+/*
+ * Write the batched slots with one io_uring_enter and give their chains
+ * back.  A tap write never waits (the tap drops what its queue cannot
+ * take), so every completion is there when the call returns.
+ */
+static void tx_flush(struct net_qp *qp)
+{
+	unsigned int batched = qp->tx_batched, n = batched, i, done = 0;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!batched)
+		return;
+	qp->tx_batched = 0;
+	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE)) {
+		qp->stats.tx_errors += n;
+		goto push;
+	}
+	for (i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(qp->ring);
+
+		if (!sqe) {		/* cannot be: the ring holds TX_BATCH */
+			qp->stats.tx_errors += n - i;
+			n = i;
+			break;
+		}
+		io_uring_prep_writev(sqe, 0, qp->tx_slots[i].iov,
+				     qp->tx_slots[i].iovcnt, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ret = io_uring_submit_and_wait(qp->ring, n);
+	while (done < n) {
+		ret = io_uring_wait_cqe(qp->ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			/* The ring failed us: count the rest as refused. */
+			qp->stats.tx_errors += n - done;
+			break;
+		}
+		tx_account(qp, cqe->res);
+		io_uring_cqe_seen(qp->ring, cqe);
+		done++;
+	}
+push:
+	for (i = 0; i < batched; i++)
+		virtq_push(&qp->tx, qp->tx_slots[i].head, 0);
 }
 
 static void process_tx(struct net_qp *qp)
@@ -612,6 +688,7 @@ static void process_tx(struct net_qp *qp)
 	struct net_dev *d = qp->dev;
 	unsigned int done = 0;
 	bool pushed = false;
+	struct tx_slot *t;
 	uint64_t *drop;
 	int n;
 
@@ -622,7 +699,7 @@ static void process_tx(struct net_qp *qp)
 			return;
 		qp->tx_blocked = false;
 		update_tap_watch(qp);
-		virtq_push(&qp->tx, qp->tx_head, 0);
+		virtq_push(&qp->tx, qp->tx_slots[0].head, 0);
 		pushed = true;
 	}
 	for (;;) {
@@ -634,7 +711,8 @@ static void process_tx(struct net_qp *qp)
 				break;	/* saturated: a wake-up is pending */
 			break;
 		}
-		n = virtq_pop(&qp->tx, qp->tx_bufs, TX_SEGS, &qp->tx_head);
+		t = &qp->tx_slots[qp->ring ? qp->tx_batched : 0];
+		n = virtq_pop(&qp->tx, qp->tx_bufs, TX_SEGS, &t->head);
 		if (!n) {
 			virtq_notifications(&qp->tx, true);
 			if (virtq_pending(&qp->tx))
@@ -646,17 +724,24 @@ static void process_tx(struct net_qp *qp)
 			break;
 		}
 		done++;
-		drop = tx_prepare(qp, n);
+		pushed = true;
+		drop = tx_prepare(qp, t, n);
 		if (drop) {
 			(*drop)++;
-		} else if (!tx_send(qp)) {
+			virtq_push(&qp->tx, t->head, 0);
+		} else if (qp->ring) {
+			if (++qp->tx_batched == TX_BATCH)
+				tx_flush(qp);
+		} else if (tx_send(qp)) {
+			virtq_push(&qp->tx, t->head, 0);
+		} else {
 			qp->tx_blocked = true;
 			update_tap_watch(qp);
 			break;
 		}
-		virtq_push(&qp->tx, qp->tx_head, 0);
-		pushed = true;
 	}
+	if (qp->ring)
+		tx_flush(qp);
 	if (pushed && virtq_publish(&qp->tx))
 		virtio_pci_notify_queue(&d->vp, 2 * qp->index + 1);
 }
@@ -1132,6 +1217,52 @@ static int watch(struct net_dev *d, struct host_watch *w, int fd,
 	return d->hs->watch(d->hs->ctx, w);
 }
 
+/*
+ * A ring that may only write to the tap (fixed file 0), with io-wq
+ * bounded to one worker: created disabled, restricted, then enabled.
+ * liburing 2.3's library lacks the restriction calls: made directly.
+ */
+static struct io_uring *tx_ring_create(int fd, int *err)
+{
+	static const struct io_uring_restriction only_writev[] = {
+		{ .opcode = IORING_RESTRICTION_SQE_OP,
+		  .sqe_op = IORING_OP_WRITEV },
+		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+		  .sqe_flags = IOSQE_FIXED_FILE },
+	};
+	struct io_uring_params p = { .flags = IORING_SETUP_R_DISABLED };
+	unsigned int workers[2] = { 1, 1 };
+	struct io_uring *ring = calloc(1, sizeof(*ring));
+	int ret;
+
+	if (!ring) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = io_uring_queue_init_params(TX_BATCH, ring, &p);
+	if (ret) {
+		free(ring);
+		*err = ret;
+		return NULL;
+	}
+	ret = io_uring_register_files(ring, &fd, 1);
+	if (!ret)
+		ret = io_uring_register_iowq_max_workers(ring, workers);
+	if (!ret && syscall(__NR_io_uring_register, ring->ring_fd,
+			    IORING_REGISTER_RESTRICTIONS, only_writev, 2) < 0)
+		ret = -errno;
+	if (!ret && syscall(__NR_io_uring_register, ring->ring_fd,
+			    IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		ret = -errno;
+	if (ret) {
+		io_uring_queue_exit(ring);
+		free(ring);
+		*err = ret;
+		return NULL;
+	}
+	return ring;
+}
+
 static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 {
 	struct net_qp *qp = &d->qp[i];
@@ -1143,8 +1274,17 @@ static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 	qp->rx.hs = qp->tx.hs = d->hs;
 	qp->rx_frame = malloc(NET_HDR_SIZE + NET_MAX_FRAME);
 	qp->stash = calloc(RX_STASH, sizeof(*qp->stash));
-	if (!qp->rx_frame || !qp->stash)
+	qp->tx_slots = calloc(TX_BATCH, sizeof(*qp->tx_slots));
+	if (!qp->rx_frame || !qp->stash || !qp->tx_slots)
 		return -ENOMEM;
+	if (!d->opts.tx_writev) {
+		int err = 0;
+
+		qp->ring = tx_ring_create(fd, &err);
+		if (!qp->ring && !i)
+			fprintf(stderr, "wisp: %s: tap '%s': io_uring: %s; writing frames one by one\n",
+				d->vp.name, d->ifname, strerror(-err));
+	}
 	ret = watch(d, &qp->rx_kick, d->vp.queues[2 * i].notify_fd, on_rx_kick,
 		    qp);
 	if (!ret)
@@ -1281,8 +1421,13 @@ void net_destroy(struct net_dev *d)
 		unwatch(d, &qp->tap);
 		if (qp->fd >= 0)
 			close(qp->fd);
+		if (qp->ring) {
+			io_uring_queue_exit(qp->ring);
+			free(qp->ring);
+		}
 		free(qp->rx_frame);
 		free(qp->stash);
+		free(qp->tx_slots);
 	}
 	unwatch(d, &d->ctrl_kick);
 	unwatch(d, &d->reset_watch);

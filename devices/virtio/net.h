@@ -5,10 +5,11 @@
  * This header starts with the --net option and opening the tap (both
  * beside the device, architecture.md rule 9), then the device.  Frames
  * move between the guest's queues and the tap on the device's I/O thread
- * (the event loop): TX is gathered straight from guest memory into one
- * writev per frame; RX is read into a per-queue buffer and copied into
- * the guest's receive buffers, so a frame's length is known before any
- * guest buffer is used.
+ * (the event loop): TX is gathered straight from guest memory, up to 32
+ * frames per io_uring_enter (or one writev per frame: tx=writev, or when
+ * io_uring is unavailable); RX is read into a per-queue buffer and copied
+ * into the guest's receive buffers, so a frame's length is known before
+ * any guest buffer is used.
  */
 #ifndef WISP_DEVICES_VIRTIO_NET_H
 #define WISP_DEVICES_VIRTIO_NET_H
@@ -33,10 +34,11 @@ struct net_options {
 	uint8_t mac[6];
 	unsigned int queues;		/* queue pairs; 0: not given (1) */
 	unsigned int mtu;		/* 0: not given */
+	bool tx_writev;			/* tx=writev: no io_uring batches */
 };
 
 #define NET_OPTIONS_HELP \
-	"tap=NAME|bridge=BR[,mac=MAC][,queues=N][,mtu=N]"
+	"tap=NAME|bridge=BR[,mac=MAC][,queues=N][,mtu=N][,tx=uring|writev]"
 
 /*
  * Parse @spec ("tap=tap0,mac=02:00:00:00:00:01") into @o.  On a malformed

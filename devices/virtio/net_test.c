@@ -73,6 +73,7 @@ static void test_options_bad(void **state)
 		{ "tap=a,mtu=65536", "from 68 to 65535" },
 		{ "tap=a,mtu=15x", "from 68 to 65535" },
 		{ "tap=a,vhost=on", "unknown key 'vhost'" },
+		{ "tap=a,tx=sendmmsg", "is not uring or writev" },
 	};
 	size_t i;
 
@@ -147,8 +148,10 @@ static uint8_t *gpa(struct nfix *f, uint64_t a)
 	return f->fh.ram + a;
 }
 
+/* The prestate, if any, is the --net spec (default: io_uring batches). */
 static int n_setup(void **state)
 {
+	const char *spec = *state ? *state : "tap=test0,mtu=1500";
 	struct nfix *f = calloc(1, sizeof(*f));
 	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 };
 	struct net_options o;
@@ -160,8 +163,7 @@ static int n_setup(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	/* The device's end is non-blocking, as net_open_tap makes a tap. */
 	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	assert_int_equal(net_parse_options("tap=test0,mtu=1500", &o, msg,
-					   sizeof(msg)), 0);
+	assert_int_equal(net_parse_options(spec, &o, msg, sizeof(msg)), 0);
 	memset(&tap, 0, sizeof(tap));
 	for (int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
 		tap.fds[i] = -1;
@@ -580,11 +582,16 @@ int main(void)
 		cmocka_unit_test(test_options_bad),
 		cmocka_unit_test(test_default_mac),
 		cmocka_unit_test_setup_teardown(test_tx, n_setup, n_teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_tx, n_setup, n_teardown,
+							 "tap=test0,mtu=1500,tx=writev"),
 		cmocka_unit_test_setup_teardown(test_rx, n_setup, n_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_mergeable, n_setup,
 						n_teardown),
 		cmocka_unit_test_setup_teardown(test_link_down_and_reset, n_setup,
 						n_teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_link_down_and_reset,
+							 n_setup, n_teardown,
+							 "tap=test0,mtu=1500,tx=writev"),
 		cmocka_unit_test_setup_teardown(test_ring_corruption, n_setup,
 						n_teardown),
 	};
