@@ -72,7 +72,12 @@ u8 pci_next_cap(pci_devfn fn, u8 after, u8 id)
 	return 0;
 }
 
-static bool bar_is_mem64(pci_devfn fn, unsigned int bar)
+u32 pci_class(pci_devfn fn)
+{
+	return pci_read32(fn, PCI_CLASS_REVISION) >> 8;
+}
+
+bool pci_bar_is_mem64(pci_devfn fn, unsigned int bar)
 {
 	return (pci_read32(fn, PCI_BAR0 + 4 * bar) & 0x7) == BAR_MEM64;
 }
@@ -82,7 +87,7 @@ u64 pci_bar_size(pci_devfn fn, unsigned int bar)
 	u8 reg = PCI_BAR0 + 4 * bar;
 	u16 cmd = pci_read16(fn, PCI_COMMAND);
 	u32 lo = pci_read32(fn, reg), hi = 0, mlo, mhi = 0xffffffff;
-	bool mem64 = bar_is_mem64(fn, bar);
+	bool mem64 = pci_bar_is_mem64(fn, bar);
 	u64 mask;
 
 	if (lo & 1)
@@ -111,7 +116,7 @@ u64 pci_bar_addr(pci_devfn fn, unsigned int bar)
 	u8 reg = PCI_BAR0 + 4 * bar;
 	u64 a = pci_read32(fn, reg) & ~0xfU;
 
-	if (bar_is_mem64(fn, bar))
+	if (pci_bar_is_mem64(fn, bar))
 		a |= (u64)pci_read32(fn, reg + 4) << 32;
 	return a;
 }
@@ -122,7 +127,7 @@ void pci_bar_place(pci_devfn fn, unsigned int bar, u64 addr)
 	u16 cmd = pci_read16(fn, PCI_COMMAND);
 
 	pci_write16(fn, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-	if (bar_is_mem64(fn, bar))
+	if (pci_bar_is_mem64(fn, bar))
 		pci_write32(fn, reg + 4, addr >> 32);
 	pci_write32(fn, reg, (u32)addr);
 	pci_write16(fn, PCI_COMMAND,

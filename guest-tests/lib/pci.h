@@ -13,6 +13,7 @@
 #define PCI_DEVICE_ID		0x02
 #define PCI_COMMAND		0x04
 #define PCI_STATUS		0x06
+#define PCI_CLASS_REVISION	0x08	/* class code << 8 | revision ID */
 #define PCI_BAR0		0x10
 #define PCI_CAP_PTR		0x34
 
@@ -49,6 +50,12 @@ u8 pci_next_cap(pci_devfn fn, u8 after, u8 id);
  * or I/O BAR.
  */
 u64 pci_bar_size(pci_devfn fn, unsigned int bar);
+
+/* The 24-bit class code (base class, subclass, programming interface). */
+u32 pci_class(pci_devfn fn);
+
+/* True if BAR @bar is a 64-bit memory BAR (it then uses @bar + 1 too). */
+bool pci_bar_is_mem64(pci_devfn fn, unsigned int bar);
 
 /* The address in memory BAR @bar (both halves for a 64-bit BAR). */
 u64 pci_bar_addr(pci_devfn fn, unsigned int bar);

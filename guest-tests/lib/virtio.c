@@ -30,15 +30,31 @@
 #define QUEUE_DRIVER		0x28
 #define QUEUE_DEVICE		0x30
 
+/* BAR of the first common configuration capability; -1 if none. */
+static int common_cfg_bar(pci_devfn fn)
+{
+	u8 cap = 0;
+
+	while ((cap = pci_next_cap(fn, cap, PCI_CAP_VENDOR)))
+		if (pci_read8(fn, cap + CAP_CFG_TYPE) == CFG_COMMON)
+			return pci_read8(fn, cap + CAP_BAR);
+	return -1;
+}
+
 bool virtio_open(struct virtio_dev *d, u16 pci_device, unsigned int index,
 		 u64 bar_addr)
 {
 	u8 cap = 0;
+	int bar;
 
 	memset(d, 0, sizeof(*d));
 	if (!pci_find(VIRTIO_VENDOR, pci_device, index, &d->fn))
 		return false;
-	pci_bar_place(d->fn, 0, bar_addr);
+	bar = common_cfg_bar(d->fn);
+	if (bar < 0 || bar > 5)
+		return false;
+	d->bar_index = bar;
+	pci_bar_place(d->fn, bar, bar_addr);
 	d->bar = bar_addr;
 	while ((cap = pci_next_cap(d->fn, cap, PCI_CAP_VENDOR))) {
 		u8 type = pci_read8(d->fn, cap + CAP_CFG_TYPE);
@@ -49,10 +65,10 @@ bool virtio_open(struct virtio_dev *d, u16 pci_device, unsigned int index,
 			d->caps_seen |= 1U << type;
 		/*
 		 * The PCI access window lives in config space; this driver
-		 * maps BAR 0 only; the first capability of a type wins.
+		 * maps one BAR only; the first capability of a type wins.
 		 */
 		if (type == CFG_PCI || !first ||
-		    pci_read8(d->fn, cap + CAP_BAR) != 0)
+		    pci_read8(d->fn, cap + CAP_BAR) != bar)
 			continue;
 		if (type == CFG_COMMON)
 			d->common = at;
@@ -135,6 +151,11 @@ u8 virtio_cfg8(struct virtio_dev *d, unsigned int off)
 	return readb(d->devcfg + off);
 }
 
+u16 virtio_cfg16(struct virtio_dev *d, unsigned int off)
+{
+	return readw(d->devcfg + off);
+}
+
 u32 virtio_cfg32(struct virtio_dev *d, unsigned int off)
 {
 	return readl(d->devcfg + off);
@@ -209,24 +230,32 @@ void virtq_kick(struct virtq *q)
 	       q->index);
 }
 
-bool virtq_wait_used(struct virtq *q, u64 us, u32 *id, u32 *len)
+bool virtq_get_used(struct virtq *q, u32 *id, u32 *len)
 {
 	volatile u16 *used_idx = (volatile u16 *)(q->used + 2);
-	u64 deadline = tsc_deadline_us(us);
 	volatile struct vring_used_elem *e;
 
-	if (!q->size)
+	if (!q->size || *used_idx == q->used_idx)
 		return false;
-	while (*used_idx == q->used_idx) {
-		if (tsc_expired(deadline))
-			return false;
-		cpu_relax();
-	}
 	barrier();
 	e = (volatile struct vring_used_elem *)(q->used + 4) +
 	    q->used_idx % q->size;
 	*id = e->id;
 	*len = e->len;
 	q->used_idx++;
+	return true;
+}
+
+bool virtq_wait_used(struct virtq *q, u64 us, u32 *id, u32 *len)
+{
+	u64 deadline = tsc_deadline_us(us);
+
+	if (!q->size)
+		return false;
+	while (!virtq_get_used(q, id, len)) {
+		if (tsc_expired(deadline))
+			return false;
+		cpu_relax();
+	}
 	return true;
 }

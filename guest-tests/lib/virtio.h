@@ -13,6 +13,7 @@
 #include "pci.h"
 
 #define VIRTIO_VENDOR		0x1af4
+#define VIRTIO_DEV_NET		(0x1040 + 1)
 #define VIRTIO_DEV_BLK		(0x1040 + 2)
 
 #define VIRTIO_ACKNOWLEDGE	0x01
@@ -56,7 +57,8 @@ struct vring_used_elem {
 
 struct virtio_dev {
 	pci_devfn fn;
-	u64 bar;			/* where BAR 0 was placed */
+	unsigned int bar_index;		/* the BAR holding the regions */
+	u64 bar;			/* where that BAR was placed */
 	u64 common, isr, devcfg, notify;	/* region addresses */
 	u32 notify_mult;
 	unsigned int caps_seen;		/* bit n: a capability of cfg_type n */
@@ -73,11 +75,12 @@ struct virtq {
 };
 
 /*
- * Find the @index-th function with virtio device ID @pci_device, place its
- * BAR 0 at @bar_addr (decoding and bus mastering on) and locate its
- * regions through the vendor capabilities (the first of each type in BAR
- * 0; others are skipped).  False if it is missing or a required
- * capability (common, notify, ISR, device) is.
+ * Find the @index-th function with virtio device ID @pci_device, place the
+ * memory BAR that its first common configuration capability names (BAR 0
+ * under wisp, BAR 4 under QEMU) at @bar_addr (decoding and bus mastering
+ * on) and locate its regions through the vendor capabilities (the first
+ * of each type; those in other BARs are skipped).  False if it is missing
+ * or a required capability (common, notify, ISR, device) is.
  */
 bool virtio_open(struct virtio_dev *d, u16 pci_device, unsigned int index,
 		 u64 bar_addr);
@@ -104,6 +107,7 @@ u16 virtio_queue_max(struct virtio_dev *d, u16 index);
 u8 virtio_isr(struct virtio_dev *d);
 
 u8 virtio_cfg8(struct virtio_dev *d, unsigned int off);
+u16 virtio_cfg16(struct virtio_dev *d, unsigned int off);
 u32 virtio_cfg32(struct virtio_dev *d, unsigned int off);
 /* Two 32-bit reads, retried until config_generation holds still. */
 u64 virtio_cfg64(struct virtio_dev *d, unsigned int off);
@@ -131,6 +135,12 @@ void virtq_set_avail_idx(struct virtq *q, u16 idx);
 
 /* Notify the device about queue @q. */
 void virtq_kick(struct virtq *q);
+
+/*
+ * The next used entry without waiting: true and *@id, *@len set if the
+ * device has published one.
+ */
+bool virtq_get_used(struct virtq *q, u32 *id, u32 *len);
 
 /*
  * Wait up to @us for the next used entry; true and *@id, *@len set when
