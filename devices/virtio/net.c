@@ -409,6 +409,7 @@ struct net_qp {
 	struct virtq rx, tx;
 	struct host_watch rx_kick, tx_kick, tap;
 	unsigned int tap_events;	/* what the tap watch waits for now */
+	bool attached;			/* the tap queue is on (pairs in use) */
 	bool rx_starved;		/* no buffers: the tap waits for a kick */
 	bool tx_blocked;		/* the tap refused with EAGAIN */
 	bool broken_told;
@@ -506,6 +507,9 @@ static void update_tap_watch(struct net_qp *qp)
 	bool link = __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
 	unsigned int ev = 0;
 
+	/* A detached tap queue reports EPOLLERR and refuses reads. */
+	if (!qp->attached)
+		link = false;
 	if (link && !qp->rx_starved && qp->rx.active && !qp->rx.broken &&
 	    running(d))
 		ev |= HOST_WATCH_IN;
@@ -627,7 +631,8 @@ static bool tx_send(struct net_qp *qp)
 	struct tx_slot *t = &qp->tx_slots[0];
 	ssize_t ret;
 
-	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE) ||
+	    !qp->attached) {
 		qp->stats.tx_errors++;
 		return true;
 	}
@@ -653,8 +658,9 @@ static void tx_flush(struct net_qp *qp)
 	if (!batched)
 		return;
 	qp->tx_batched = 0;
-	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE)) {
-		qp->stats.tx_errors += n;
+	if (!__atomic_load_n(&qp->dev->link_up, __ATOMIC_ACQUIRE) ||
+	    !qp->attached) {
+		qp->stats.tx_errors += n;	/* a pair the driver did not enable */
 		goto push;
 	}
 	for (i = 0; i < n; i++) {
@@ -893,7 +899,7 @@ static void process_rx(struct net_qp *qp)
 	unsigned int frames;
 	ssize_t n;
 
-	if (!running(d) || !qp->rx.active ||
+	if (!running(d) || !qp->rx.active || !qp->attached ||
 	    !__atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE)) {
 		update_tap_watch(qp);
 		return;
@@ -947,21 +953,31 @@ out:
 
 /* ---- control queue ------------------------------------------------------------ */
 
-/* Attach the tap queues of the first @pairs pairs, detach the others. */
+/*
+ * Attach the tap queues of the first @pairs pairs, detach the others, so
+ * the tap spreads frames over the pairs the driver uses only.  I/O thread
+ * (or construction).
+ */
 static void set_active_pairs(struct net_dev *d, unsigned int pairs)
 {
 	unsigned int i;
 
-	if (d->n_pairs < 2)
-		return;
+	d->qp[0].attached = true;
 	for (i = 1; i < d->n_pairs; i++) {
+		struct net_qp *qp = &d->qp[i];
+		bool on = i < pairs;
 		struct ifreq ifr;
 
-		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = i < pairs ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-		if (ioctl(d->qp[i].fd, TUNSETQUEUE, &ifr) && errno != EINVAL)
-			fprintf(stderr, "wisp: %s: tap queue %u: %s\n", d->vp.name,
-				i, strerror(errno));
+		if (on != qp->attached) {
+			memset(&ifr, 0, sizeof(ifr));
+			ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+			if (ioctl(qp->fd, TUNSETQUEUE, &ifr) && errno != EINVAL &&
+			    errno != ENOTTY)
+				fprintf(stderr, "wisp: %s: tap queue %u: %s\n",
+					d->vp.name, i, strerror(errno));
+			qp->attached = on;
+		}
+		update_tap_watch(qp);
 	}
 }
 
@@ -1277,6 +1293,7 @@ static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 	qp->dev = d;
 	qp->index = i;
 	qp->fd = fd;
+	qp->attached = true;		/* as net_open_tap left it */
 	qp->rx.hs = qp->tx.hs = d->hs;
 	qp->rx_frame = malloc(NET_HDR_SIZE + NET_MAX_FRAME);
 	qp->stash = calloc(RX_STASH, sizeof(*qp->stash));

@@ -113,7 +113,7 @@ static void test_default_mac(void **state)
 #define RXQ		0
 #define TXQ		1
 #define RING(q)		(0x1000 + (q) * 0x3000)	/* desc; avail +0x1000; used +0x2000 */
-#define BUF		0x10000
+#define BUF		0x20000
 
 #define F_CSUM		0
 #define F_MAC		5
@@ -124,10 +124,11 @@ struct nfix {
 	struct fake_host fh;
 	int peer;			/* the test's end: "the host network" */
 	int tap_fd;			/* the device's end */
+	int peer2;			/* pair 1's, with queues=2 */
 	struct net_dev *dev;
 	struct pci_device *pd;
-	uint16_t avail[2];
-	uint16_t next_desc[2];
+	uint16_t avail[5];
+	uint16_t next_desc[5];
 };
 
 static void bar_wr(struct nfix *f, uint64_t off, uint32_t len, uint64_t v)
@@ -157,7 +158,7 @@ static int n_setup(void **state)
 	struct net_options o;
 	struct net_tap tap;
 	char msg[200];
-	int sv[2], err = 0;
+	int sv[2], sv2[2] = { -1, -1 }, err = 0;
 
 	assert_int_equal(fake_host_init(&f->fh, 0, DRAM), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
@@ -170,6 +171,14 @@ static int n_setup(void **state)
 	strcpy(tap.ifname, "test0");
 	tap.fds[0] = sv[0];
 	tap.n_fds = 1;
+	if (o.queues == 2) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+					    0, sv2), 0);
+		assert_int_equal(fcntl(sv2[0], F_SETFL, O_NONBLOCK), 0);
+		tap.fds[1] = sv2[0];
+		tap.n_fds = 2;
+	}
+	f->peer2 = sv2[1];
 	f->peer = sv[1];
 	f->tap_fd = sv[0];
 	f->dev = net_create(&f->fh.hs, &o, mac, &tap, msg, sizeof(msg), &err);
@@ -188,13 +197,18 @@ static int n_teardown(void **state)
 	net_destroy(f->dev);
 	if (f->peer >= 0)
 		close(f->peer);
+	if (f->peer2 >= 0)
+		close(f->peer2);
 	fake_host_free(&f->fh);
 	free(f);
 	return 0;
 }
 
-/* Negotiate @features (bits below 32, plus VERSION_1), set up RX and TX. */
-static void bring_up(struct nfix *f, uint32_t features)
+/*
+ * Negotiate @features (bits below 32, plus VERSION_1), set up @nq queues
+ * (RX and TX of each pair, then the control queue).
+ */
+static void bring_up_queues(struct nfix *f, uint32_t features, unsigned int nq)
 {
 	unsigned int q;
 
@@ -206,7 +220,7 @@ static void bring_up(struct nfix *f, uint32_t features)
 	bar_wr(f, 0x0c, 4, 1);
 	bar_wr(f, 0x14, 1, 0x0b);
 	assert_int_equal(bar_rd(f, 0x14, 1), 0x0b);
-	for (q = 0; q < 2; q++) {
+	for (q = 0; q < nq; q++) {
 		memset(gpa(f, RING(q)), 0, 0x3000);
 		bar_wr(f, 0x16, 2, q);
 		bar_wr(f, 0x18, 2, QSIZE);
@@ -220,6 +234,11 @@ static void bring_up(struct nfix *f, uint32_t features)
 	}
 	bar_wr(f, 0x14, 1, 0x0f);
 	fake_host_poll(&f->fh, 0);
+}
+
+static void bring_up(struct nfix *f, uint32_t features)
+{
+	bring_up_queues(f, features, 2);
 }
 
 static void set_desc(struct nfix *f, unsigned int q, unsigned int i,
@@ -551,6 +570,85 @@ static void test_link_down_and_reset(void **state)
 	assert_int_equal(bar_rd(f, 0x14, 1), 0x0f);
 }
 
+/* Queue pairs: the control queue enables them (VIRTIO_NET_CTRL_MQ). */
+static void test_multiqueue(void **state)
+{
+	struct nfix *f = *state;
+	struct net_stats st;
+	uint8_t frame[80];
+	uint64_t a[2];
+	uint32_t l[2];
+	unsigned int i;
+
+	/* Two pairs and a control queue: 5 queues, CTRL_VQ and MQ offered. */
+	assert_int_equal(bar_rd(f, 0x12, 2), 5);
+	bar_wr(f, 0x00, 4, 0);
+	assert_int_equal(bar_rd(f, 0x04, 4) >> 17 & 1, 1);
+	assert_int_equal(bar_rd(f, 0x04, 4) >> 22 & 1, 1);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 8, 2), 2);
+	bring_up_queues(f, 1u << 17 | 1u << 22, 5);
+
+	/* Before VQ_PAIRS_SET only pair 0 is in use: pair 1's TX is dropped. */
+	memset(gpa(f, BUF), 0, 72);
+	a[0] = BUF;
+	l[0] = 72;
+	offer(f, 3, 1, a, l, false);
+	serve_until(f, 3, 1);
+	assert_int_equal(recv(f->peer2, frame, sizeof(frame), MSG_DONTWAIT), -1);
+	net_get_stats(f->dev, &st);
+	assert_int_equal(st.tx_errors, 1);
+
+	/* Commands: class, command, data in one buffer, the ack in another. */
+	static const struct {
+		uint8_t cmd[4];
+		uint32_t len;
+		uint8_t ack;
+	} cmds[] = {
+		{ { 4, 0, 3, 0 }, 4, 1 },	/* 3 pairs: more than there are */
+		{ { 4, 0, 0, 0 }, 4, 1 },	/* 0 pairs */
+		{ { 0, 0, 1, 0 }, 3, 1 },	/* RX mode: not offered */
+		{ { 4, 0, 2, 0 }, 4, 0 },	/* 2 pairs: OK */
+	};
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		memcpy(gpa(f, BUF + 0x100), cmds[i].cmd, 4);
+		gpa(f, BUF + 0x200)[0] = 0xee;
+		a[0] = BUF + 0x100;
+		l[0] = cmds[i].len;
+		a[1] = BUF + 0x200;
+		l[1] = 1;
+		{
+			/* readable command, then the writable ack */
+			uint16_t head = f->next_desc[4], idx;
+
+			set_desc(f, 4, head, a[0], l[0], 1, (head + 1) % QSIZE);
+			set_desc(f, 4, (head + 1) % QSIZE, a[1], 1, 2, 0);
+			f->next_desc[4] = (head + 2) % QSIZE;
+			memcpy(gpa(f, RING(4) + 0x1000 + 4 + 2 * (f->avail[4] % QSIZE)),
+			       &head, 2);
+			idx = ++f->avail[4];
+			memcpy(gpa(f, RING(4) + 0x1000 + 2), &idx, 2);
+			bar_wr(f, VIRTIO_PCI_NOTIFY + 4 * 4, 2, 4);
+		}
+		serve_until(f, 4, i + 1);
+		assert_int_equal(used_elem(f, 4, i, NULL), 1);
+		if (gpa(f, BUF + 0x200)[0] != cmds[i].ack)
+			fail_msg("command %u: ack %u, want %u", i,
+				 gpa(f, BUF + 0x200)[0], cmds[i].ack);
+	}
+	/* Now pair 1 carries frames both ways. */
+	a[0] = BUF;
+	l[0] = 72;
+	offer(f, 3, 1, a, l, false);
+	serve_until(f, 3, 2);
+	assert_int_equal(recv(f->peer2, frame, sizeof(frame), MSG_DONTWAIT), 72);
+	a[0] = BUF + 0x1000;
+	l[0] = 2048;
+	offer(f, 2, 1, a, l, true);
+	assert_int_equal(send(f->peer2, frame, 72, 0), 72);
+	serve_until(f, 2, 1);
+	assert_int_equal(used_elem(f, 2, 0, NULL), 72);
+}
+
 static void test_ring_corruption(void **state)
 {
 	struct nfix *f = *state;
@@ -594,6 +692,9 @@ int main(void)
 							 "tap=test0,mtu=1500,tx=writev"),
 		cmocka_unit_test_setup_teardown(test_ring_corruption, n_setup,
 						n_teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_multiqueue, n_setup,
+							 n_teardown,
+							 "tap=test0,queues=2"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
