@@ -387,6 +387,8 @@ void net_close_tap(struct net_tap *t)
 #define RX_BUDGET	64	/* frames per pass */
 #define CTRL_SEGS	8
 #define TX_BATCH	32	/* frames per io_uring_enter */
+#define RX_READ		(NET_HDR_SIZE + NET_MAX_FRAME + 1)	/* + 1: see too long */
+#define RX_IOV		1024	/* UIO_MAXIOV */
 
 struct rx_chain {
 	uint16_t head;
@@ -430,6 +432,7 @@ struct net_qp {
 	struct rx_chain *stash;		/* RX_STASH chains, FIFO */
 	unsigned int n_stash;
 	uint64_t stash_cap;
+	struct iovec *rx_iov;		/* RX_IOV: the stash, to read into */
 
 	struct net_stats stats;
 };
@@ -892,11 +895,108 @@ static void rx_deliver(struct net_qp *qp)
 	stash_drop_front(qp, k);
 }
 
+/* How many stash chains a frame of @len bytes fills (MRG_RXBUF). */
+static unsigned int chains_for(const struct net_qp *qp, uint32_t len)
+{
+	uint32_t off = 0;
+	unsigned int k = 0;
+
+	while (off < len) {
+		off += qp->stash[k].cap < len - off ? qp->stash[k].cap : len - off;
+		k++;
+	}
+	return k;
+}
+
+/* Write byte @b at offset @off of chain @c's buffers. */
+static void chain_put(const struct rx_chain *c, uint32_t off, uint8_t b)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; off -= c->bufs[i].len, i++)
+		if (off < c->bufs[i].len) {
+			c->bufs[i].base[off] = b;
+			return;
+		}
+}
+
+/*
+ * Can the next frame be read straight into the stash's chains?  Only when
+ * they can hold any frame the tap may give (one chain without MRG_RXBUF),
+ * so that nothing is cut short.  Saves a copy of every frame.  Returns
+ * the number of qp->rx_iov entries made, 0 when not.
+ */
+static unsigned int rx_can_direct(struct net_qp *qp, bool *pushed)
+{
+	bool mrg = qp->dev->mrg_rxbuf;
+	unsigned int i, j, n_iov = 0;
+	uint64_t total = 0;
+
+	if (mrg ? !stash_fill(qp, RX_READ, pushed) : qp->stash[0].cap < RX_READ)
+		return 0;
+	for (i = 0; i < (mrg ? qp->n_stash : 1) && total < RX_READ; i++)
+		for (j = 0; j < qp->stash[i].n; j++) {
+			if (n_iov == RX_IOV)
+				return 0;	/* too many pieces: copy instead */
+			qp->rx_iov[n_iov++] = (struct iovec){
+				qp->stash[i].bufs[j].base, qp->stash[i].bufs[j].len,
+			};
+			total += qp->stash[i].bufs[j].len;
+		}
+	return n_iov;
+}
+
+/*
+ * Read a frame into the stash's chains and complete the ones it filled.
+ * Returns 1 (a frame was handled, delivered or dropped), 0 (nothing to
+ * read) or -errno (the tap failed).
+ */
+static int rx_read_direct(struct net_qp *qp, unsigned int n_iov)
+{
+	struct net_dev *d = qp->dev;
+	uint8_t hdr[NET_HDR_SIZE];
+	unsigned int i, j, k = 1;
+	ssize_t n;
+
+	n = readv(qp->fd, qp->rx_iov, n_iov);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ?
+		       0 : -errno;
+	if (!n)
+		return -EPIPE;
+	/* The header as the tap wrote it: in the first chain's bytes. */
+	for (i = 0, j = 0; i < NET_HDR_SIZE && j < qp->stash[0].n; j++) {
+		const struct virtq_buf *b = &qp->stash[0].bufs[j];
+		uint32_t take = b->len < NET_HDR_SIZE - i ? b->len : NET_HDR_SIZE - i;
+
+		memcpy(hdr + i, b->base, take);
+		i += take;
+	}
+	if (n <= NET_HDR_SIZE || n >= RX_READ || !rx_offload_ok(d, hdr)) {
+		qp->stats.rx_no_fit++;		/* the chains stay for the next */
+		return 1;
+	}
+	if (d->mrg_rxbuf)
+		k = chains_for(qp, n);
+	chain_put(&qp->stash[0], 10, k);	/* num_buffers */
+	chain_put(&qp->stash[0], 11, k >> 8);
+	qp->stats.rx_frames++;
+	qp->stats.rx_bytes += n - NET_HDR_SIZE;
+	for (i = 0; i < k; i++) {
+		uint32_t len = qp->stash[i].cap < n ? qp->stash[i].cap : n;
+
+		virtq_push(&qp->rx, qp->stash[i].head, len);
+		n -= len;
+	}
+	stash_drop_front(qp, k);
+	return 1;
+}
+
 static void process_rx(struct net_qp *qp)
 {
 	struct net_dev *d = qp->dev;
+	unsigned int frames, n_iov;
 	bool pushed = false;
-	unsigned int frames;
 	ssize_t n;
 
 	if (!running(d) || !qp->rx.active || !qp->attached ||
@@ -909,7 +1009,18 @@ static void process_rx(struct net_qp *qp)
 			/* Read only when there is a buffer to put it in. */
 			if (!stash_fill(qp, NET_HDR_SIZE, &pushed))
 				goto starved;
-			n = read(qp->fd, qp->rx_frame, NET_HDR_SIZE + NET_MAX_FRAME);
+			n_iov = rx_can_direct(qp, &pushed);
+			if (n_iov) {
+				int r = rx_read_direct(qp, n_iov);
+
+				if (r < 0)
+					link_down(qp, r == -EPIPE ? 0 : -r);
+				if (r <= 0)
+					break;
+				pushed = true;
+				continue;
+			}
+			n = read(qp->fd, qp->rx_frame, RX_READ);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -918,7 +1029,7 @@ static void process_rx(struct net_qp *qp)
 				link_down(qp, n ? errno : 0);
 				break;
 			}
-			if (n <= NET_HDR_SIZE ||
+			if (n <= NET_HDR_SIZE || n == RX_READ ||
 			    !rx_offload_ok(d, qp->rx_frame)) {
 				qp->stats.rx_no_fit++;
 				continue;
@@ -1295,10 +1406,11 @@ static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 	qp->fd = fd;
 	qp->attached = true;		/* as net_open_tap left it */
 	qp->rx.hs = qp->tx.hs = d->hs;
-	qp->rx_frame = malloc(NET_HDR_SIZE + NET_MAX_FRAME);
+	qp->rx_frame = malloc(RX_READ);
 	qp->stash = calloc(RX_STASH, sizeof(*qp->stash));
+	qp->rx_iov = calloc(RX_IOV, sizeof(*qp->rx_iov));
 	qp->tx_slots = calloc(TX_BATCH, sizeof(*qp->tx_slots));
-	if (!qp->rx_frame || !qp->stash || !qp->tx_slots)
+	if (!qp->rx_frame || !qp->stash || !qp->rx_iov || !qp->tx_slots)
 		return -ENOMEM;
 	if (!d->opts.tx_writev) {
 		int err = 0;
@@ -1450,6 +1562,7 @@ void net_destroy(struct net_dev *d)
 		}
 		free(qp->rx_frame);
 		free(qp->stash);
+		free(qp->rx_iov);
 		free(qp->tx_slots);
 	}
 	unwatch(d, &d->ctrl_kick);

@@ -532,6 +532,58 @@ static void test_rx_mergeable(void **state)
 	check_payload(out + 12, 200, 9);
 }
 
+/*
+ * Buffers that can hold any frame: the frame is read straight into them
+ * (no copy), with the same outcomes as through wisp's buffer.
+ */
+static void test_rx_direct(void **state)
+{
+	struct nfix *f = *state;
+	struct net_stats st;
+	uint64_t a[1];
+	uint32_t l[1], len;
+	uint8_t out[3100];
+	unsigned int i, off = 0;
+
+	/* MRG_RXBUF: 16 chains of 8 KiB hold any frame. */
+	bring_up(f, 1u << F_MRG_RXBUF);
+	for (i = 0; i < QSIZE; i++) {
+		a[0] = BUF + 0x2000 * i;
+		l[0] = 0x2000;
+		offer(f, RXQ, 1, a, l, true);
+	}
+	peer_send(f, 9000, 7);
+	serve_until(f, RXQ, 2);
+	for (i = 0; i < 2; i++) {
+		len = used_elem(f, RXQ, i, NULL);
+		assert_int_equal(len, i ? 9012 - 0x2000 : 0x2000);
+	}
+	assert_int_equal(gpa(f, BUF)[10], 2);		/* num_buffers */
+	check_payload(gpa(f, BUF + 12), 0x2000 - 12, 7);
+	check_payload(gpa(f, BUF + 0x2000), 9012 - 0x2000,
+		      (uint8_t)(7 + 0x2000 - 12));
+	/* A header the driver did not negotiate: dropped, chains kept. */
+	{
+		static uint8_t frame[NET_HDR_SIZE + 100];
+
+		memset(frame, 0, sizeof(frame));
+		frame[0] = 1;				/* NEEDS_CSUM */
+		assert_int_equal(send(f->peer, frame, sizeof(frame), 0),
+				 (ssize_t)sizeof(frame));
+	}
+	peer_send(f, 3000, 3);
+	serve_until(f, RXQ, 3);
+	len = used_elem(f, RXQ, 2, NULL);
+	assert_int_equal(len, 3012);
+	memcpy(out + off, gpa(f, BUF + 0x4000), len);
+	assert_int_equal(out[10], 1);
+	check_payload(out + 12, 3000, 3);
+	net_get_stats(f->dev, &st);
+	assert_int_equal(st.rx_frames, 2);
+	assert_int_equal(st.rx_bytes, 12000);
+	assert_int_equal(st.rx_no_fit, 1);
+}
+
 static void test_link_down_and_reset(void **state)
 {
 	struct nfix *f = *state;
@@ -684,6 +736,8 @@ int main(void)
 							 "tap=test0,mtu=1500,tx=writev"),
 		cmocka_unit_test_setup_teardown(test_rx, n_setup, n_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_mergeable, n_setup,
+						n_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_direct, n_setup,
 						n_teardown),
 		cmocka_unit_test_setup_teardown(test_link_down_and_reset, n_setup,
 						n_teardown),
