@@ -61,6 +61,23 @@ int opt_next(const char **spec, char key[OPT_KEY_MAX], char *value,
 	return 1;
 }
 
+int opt_key(const char *key, const char *const *keys, unsigned int *seen,
+	    const char *help, char *msg, size_t msg_len)
+{
+	unsigned int i;
+
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(key, keys[i]))
+			break;
+	if (!keys[i])
+		return opt_bad(msg, msg_len, "unknown key '%s' (keys: %s)", key,
+			       help);
+	if (*seen & 1u << i)
+		return opt_bad(msg, msg_len, "%s given twice", key);
+	*seen |= 1u << i;
+	return i;
+}
+
 int opt_onoff(const char *key, const char *value, bool *out, char *msg,
 	      size_t msg_len)
 {

@@ -21,6 +21,14 @@
 int opt_next(const char **spec, char key[OPT_KEY_MAX], char *value,
 	     size_t value_room, const char *keys, char *msg, size_t msg_len);
 
+/*
+ * Which of the NULL-terminated @keys @key is: returns its index, marking
+ * it in *@seen, or -EINVAL with "unknown key 'K' (keys: @help)" or "K given
+ * twice" in @msg.
+ */
+int opt_key(const char *key, const char *const *keys, unsigned int *seen,
+	    const char *help, char *msg, size_t msg_len);
+
 /* "on" or "off" into *@out; else -EINVAL with a message. */
 int opt_onoff(const char *key, const char *value, bool *out, char *msg,
 	      size_t msg_len);

@@ -16,14 +16,20 @@
 #include "pci.h"
 #include "virtq.h"
 
+enum { BLK_PATH, BLK_READONLY, BLK_DIRECT, BLK_SERIAL, BLK_QUEUES };
+
+static const char *const blk_keys[] = {
+	"path", "readonly", "direct", "serial", "queues", NULL,
+};
+
 #define BLK_KEYS "path, readonly, direct, serial, queues"
 
 int blk_parse_options(const char *spec, struct blk_options *o, char *msg,
 		      size_t msg_len)
 {
 	char value[BLK_PATH_MAX + 1], key[OPT_KEY_MAX];
-	unsigned int seen = 0, bit;
 	const char *p = spec;
+	unsigned int seen = 0;
 	unsigned long q;
 	int ret;
 
@@ -32,33 +38,23 @@ int blk_parse_options(const char *spec, struct blk_options *o, char *msg,
 		return opt_bad(msg, msg_len, "empty: give path=FILE");
 	while ((ret = opt_next(&p, key, value, sizeof(value), BLK_KEYS, msg,
 			       msg_len)) > 0) {
-		if (!strcmp(key, "path"))
-			bit = 1;
-		else if (!strcmp(key, "readonly"))
-			bit = 2;
-		else if (!strcmp(key, "direct"))
-			bit = 4;
-		else if (!strcmp(key, "serial"))
-			bit = 8;
-		else if (!strcmp(key, "queues"))
-			bit = 16;
-		else
-			return opt_bad(msg, msg_len, "unknown key '%s' (keys: " BLK_KEYS ")",
-				       key);
-		if (seen & bit)
-			return opt_bad(msg, msg_len, "%s given twice", key);
-		seen |= bit;
-		if (bit == 1) {
+		switch (opt_key(key, blk_keys, &seen, BLK_KEYS, msg, msg_len)) {
+		case BLK_PATH:
 			if (!*value)
 				return opt_bad(msg, msg_len, "path is empty");
 			if (strlen(value) >= sizeof(o->path))
 				return opt_bad(msg, msg_len, "path too long");
 			strcpy(o->path, value);
-		} else if (bit == 2 || bit == 4) {
-			if (opt_onoff(key, value, bit == 2 ? &o->readonly :
-				      &o->direct, msg, msg_len))
+			break;
+		case BLK_READONLY:
+			if (opt_onoff(key, value, &o->readonly, msg, msg_len))
 				return -EINVAL;
-		} else if (bit == 8) {
+			break;
+		case BLK_DIRECT:
+			if (opt_onoff(key, value, &o->direct, msg, msg_len))
+				return -EINVAL;
+			break;
+		case BLK_SERIAL: {
 			size_t i, n = strlen(value);
 
 			if (n > BLK_SERIAL_MAX)
@@ -69,16 +65,21 @@ int blk_parse_options(const char *spec, struct blk_options *o, char *msg,
 					return opt_bad(msg, msg_len, "serial '%s' has a character that is not printable ASCII",
 						       value);
 			strcpy(o->serial, value);
-		} else {
+			break;
+		}
+		case BLK_QUEUES:
 			if (opt_uint(key, value, 1, BLK_MAX_QUEUES, &q, msg,
 				     msg_len))
 				return -EINVAL;
 			o->queues = q;
+			break;
+		default:
+			return -EINVAL;	/* opt_key's message */
 		}
 	}
 	if (ret < 0)
 		return ret;
-	if (!(seen & 1))
+	if (!(seen & 1u << BLK_PATH))
 		return opt_bad(msg, msg_len, "no path= given");
 	return 0;
 }

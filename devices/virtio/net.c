@@ -24,6 +24,12 @@
 
 /* ---- --net ------------------------------------------------------------------ */
 
+enum { NET_TAP, NET_BRIDGE, NET_MAC, NET_QUEUES, NET_MTU, NET_TX };
+
+static const char *const net_keys[] = {
+	"tap", "bridge", "mac", "queues", "mtu", "tx", NULL,
+};
+
 #define NET_KEYS "tap, bridge, mac, queues, mtu, tx"
 
 /* An interface name the kernel would take (dev_valid_name). */
@@ -71,43 +77,26 @@ int net_parse_options(const char *spec, struct net_options *o, char *msg,
 		      size_t msg_len)
 {
 	char value[64], key[OPT_KEY_MAX];
-	unsigned int seen = 0, bit;
 	const char *p = spec;
+	unsigned int seen = 0;
 	unsigned long n;
-	int ret;
+	int ret, which;
 
 	memset(o, 0, sizeof(*o));
 	if (!*spec)
 		return opt_bad(msg, msg_len, "empty: give tap=NAME or bridge=BR");
 	while ((ret = opt_next(&p, key, value, sizeof(value), NET_KEYS, msg,
 			       msg_len)) > 0) {
-		if (!strcmp(key, "tap"))
-			bit = 1;
-		else if (!strcmp(key, "bridge"))
-			bit = 2;
-		else if (!strcmp(key, "mac"))
-			bit = 4;
-		else if (!strcmp(key, "queues"))
-			bit = 8;
-		else if (!strcmp(key, "mtu"))
-			bit = 16;
-		else if (!strcmp(key, "tx"))
-			bit = 32;
-		else
-			return opt_bad(msg, msg_len, "unknown key '%s' (keys: " NET_KEYS ")",
-				       key);
-		if (seen & bit)
-			return opt_bad(msg, msg_len, "%s given twice", key);
-		seen |= bit;
-		switch (bit) {
-		case 1:
-		case 2:
+		switch ((which = opt_key(key, net_keys, &seen, NET_KEYS, msg,
+					 msg_len))) {
+		case NET_TAP:
+		case NET_BRIDGE:
 			if (!valid_ifname(value))
 				return opt_bad(msg, msg_len, "%s='%s' is not an interface name (1 to %d characters, no '/', ':' or spaces)",
 					       key, value, IFNAMSIZ - 1);
-			strcpy(bit == 1 ? o->tap : o->bridge, value);
+			strcpy(which == NET_TAP ? o->tap : o->bridge, value);
 			break;
-		case 4:
+		case NET_MAC:
 			if (!parse_mac(value, o->mac))
 				return opt_bad(msg, msg_len, "mac='%s' is not six hex bytes like 02:00:00:00:00:01",
 					       value);
@@ -119,31 +108,33 @@ int net_parse_options(const char *spec, struct net_options *o, char *msg,
 				return opt_bad(msg, msg_len, "mac='%s' is all zeros", value);
 			o->has_mac = true;
 			break;
-		case 8:
+		case NET_QUEUES:
 			if (opt_uint(key, value, 1, NET_MAX_QUEUE_PAIRS, &n, msg,
 				     msg_len))
 				return -EINVAL;
 			o->queues = n;
 			break;
-		case 16:
+		case NET_MTU:
 			if (opt_uint(key, value, NET_MTU_MIN, NET_MTU_MAX, &n, msg,
 				     msg_len))
 				return -EINVAL;
 			o->mtu = n;
 			break;
-		default:
+		case NET_TX:
 			if (strcmp(value, "uring") && strcmp(value, "writev"))
 				return opt_bad(msg, msg_len, "tx='%s' is not uring or writev",
 					       value);
 			o->tx_writev = !strcmp(value, "writev");
 			break;
+		default:
+			return -EINVAL;	/* opt_key's message */
 		}
 	}
 	if (ret < 0)
 		return ret;
-	if ((seen & 3) == 3)
+	if ((seen & 1u << NET_TAP) && (seen & 1u << NET_BRIDGE))
 		return opt_bad(msg, msg_len, "give tap= or bridge=, not both");
-	if (!(seen & 3))
+	if (!(seen & (1u << NET_TAP | 1u << NET_BRIDGE)))
 		return opt_bad(msg, msg_len, "no tap= or bridge= given");
 	return 0;
 }
@@ -193,17 +184,25 @@ static int tun_attach(const char *name, short flags, char actual[IFNAMSIZ])
 	return fd;
 }
 
+/* A socket for interface ioctls and @ifr named @ifname.  fd or -errno. */
+static int ifreq_socket(const char *ifname, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
+	return s < 0 ? -errno : s;
+}
+
 /* Give @ifname @mtu (when non-zero), bring it up if @up.  0 or -errno. */
 static int link_set(const char *ifname, unsigned int mtu, bool up)
 {
 	struct ifreq ifr;
 	int s, ret = 0;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = ifreq_socket(ifname, &ifr);
 	if (s < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+		return s;
 	if (mtu) {
 		ifr.ifr_mtu = mtu;
 		if (ioctl(s, SIOCSIFMTU, &ifr))
@@ -225,11 +224,9 @@ static int bridge_add(const char *bridge, const char *ifname)
 	struct ifreq ifr;
 	int s, ret = 0;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = ifreq_socket(bridge, &ifr);
 	if (s < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", bridge);
+		return s;
 	ifr.ifr_ifindex = if_nametoindex(ifname);
 	if (!ifr.ifr_ifindex || ioctl(s, SIOCBRADDIF, &ifr))
 		ret = -errno;
