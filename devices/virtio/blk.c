@@ -771,19 +771,11 @@ static void on_reset(void *arg)
 static int op_queue_enable(struct virtio_pci *vp, unsigned int index)
 {
 	struct blk_dev *d = dev_of(vp);
-	const struct virtio_pci_queue *pq = &vp->queues[index];
-	struct virtq *vq = &d->q[index].vq;
 	uint64_t f = vp->driver_features;	/* the lock is held */
 
-	vq->size = pq->size;
-	vq->desc_gpa = pq->desc;
-	vq->avail_gpa = pq->driver;
-	vq->used_gpa = pq->device;
-	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
-	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
 	d->lim.discard = f >> F_DISCARD & 1;
 	d->lim.write_zeroes = f >> F_WRITE_ZEROES & 1;
-	return virtq_activate(vq);
+	return virtio_pci_activate_virtq(vp, index, &d->q[index].vq);
 }
 
 static bool op_reset(struct virtio_pci *vp)

@@ -1250,18 +1250,7 @@ static struct virtq *queue_of(struct net_dev *d, unsigned int index)
 
 static int op_queue_enable(struct virtio_pci *vp, unsigned int index)
 {
-	struct net_dev *d = dev_of(vp);
-	const struct virtio_pci_queue *pq = &vp->queues[index];
-	struct virtq *vq = queue_of(d, index);
-	uint64_t f = vp->driver_features;
-
-	vq->size = pq->size;
-	vq->desc_gpa = pq->desc;
-	vq->avail_gpa = pq->driver;
-	vq->used_gpa = pq->device;
-	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
-	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
-	return virtq_activate(vq);
+	return virtio_pci_activate_virtq(vp, index, queue_of(dev_of(vp), index));
 }
 
 static bool op_reset(struct virtio_pci *vp)

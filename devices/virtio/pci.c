@@ -635,3 +635,18 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 			close(vp->queues[i].notify_fd);
 	pthread_mutex_destroy(&vp->lock);
 }
+
+int virtio_pci_activate_virtq(struct virtio_pci *vp, unsigned int index,
+			      struct virtq *vq)
+{
+	const struct virtio_pci_queue *pq = &vp->queues[index];
+	uint64_t f = vp->driver_features;
+
+	vq->size = pq->size;
+	vq->desc_gpa = pq->desc;
+	vq->avail_gpa = pq->driver;
+	vq->used_gpa = pq->device;
+	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
+	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
+	return virtq_activate(vq);
+}

@@ -29,6 +29,7 @@
 #include "../host.h"
 #include "../msix.h"
 #include "../pci.h"
+#include "virtq.h"
 
 #define VIRTIO_PCI_BAR		0
 #define VIRTIO_PCI_BAR_SIZE	0x8000
@@ -141,6 +142,15 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 
 /* Did the driver accept feature @bit?  Valid once FEATURES_OK is set. */
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
+
+/*
+ * Copy queue @index's configuration (size, ring addresses, and the
+ * EVENT_IDX and INDIRECT_DESC features) into @vq and activate it: what a
+ * device's queue_enable does first.  Returns virtq_activate's result.
+ * Called with the lock held (from queue_enable).
+ */
+int virtio_pci_activate_virtq(struct virtio_pci *vp, unsigned int index,
+			      struct virtq *vq);
 
 /* Signal a used-buffer notification for queue @index.  Any thread. */
 void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned int index);
