@@ -237,7 +237,7 @@ static int bridge_add(const char *bridge, const char *ifname)
 int net_open_tap(const struct net_options *o, struct net_tap *t, char *msg,
 		 size_t msg_len, char *warn, size_t warn_len)
 {
-	const char *name = o->bridge[0] ? "wisp%d" : o->tap;
+	const char *name = o->bridge[0] ? "wisptap%d" : o->tap;
 	unsigned int pairs = o->queues ? o->queues : 1, i;
 	bool existed = !o->bridge[0] && if_nametoindex(o->tap);
 	short flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
