@@ -264,7 +264,10 @@ int net_open_tap(const struct net_options *o, struct net_tap *t, char *msg,
 	}
 	if (fd < 0) {
 		ret = fd;
-		if (ret == -EPERM || ret == -EACCES)
+		if ((ret == -EPERM || ret == -EACCES) && o->bridge[0])
+			snprintf(msg, msg_len, "cannot create a tap for bridge '%s': not permitted (needs CAP_NET_ADMIN)",
+				 o->bridge);
+		else if (ret == -EPERM || ret == -EACCES)
 			snprintf(msg, msg_len, existed ?
 				 "tap '%s': not permitted (it belongs to another user or group)" :
 				 "cannot create tap '%s': not permitted (needs CAP_NET_ADMIN; or create it beforehand with 'ip tuntap add %s mode tap user USER')",
