@@ -429,7 +429,8 @@ struct net_qp {
 	/* RX: a frame read from the tap, and the chains it may go into. */
 	uint8_t *rx_frame;		/* NET_HDR_SIZE + NET_MAX_FRAME */
 	uint32_t rx_len;		/* bytes in rx_frame; 0: none */
-	struct rx_chain *stash;		/* RX_STASH chains, FIFO */
+	struct rx_chain *stash;		/* RX_STASH chains, a ring: FIFO */
+	unsigned int stash_head;	/* index of the oldest */
 	unsigned int n_stash;
 	uint64_t stash_cap;
 	struct iovec *rx_iov;		/* RX_IOV: the stash, to read into */
@@ -763,6 +764,12 @@ static void process_tx(struct net_qp *qp)
 
 /* ---- RX --------------------------------------------------------------------- */
 
+/* The @i-th oldest chain in the stash. */
+static struct rx_chain *stash_at(struct net_qp *qp, unsigned int i)
+{
+	return &qp->stash[(qp->stash_head + i) % RX_STASH];
+}
+
 /* Give a chain back unused (row 25: a buffer the device cannot use). */
 static void rx_reject(struct net_qp *qp, uint16_t head)
 {
@@ -781,7 +788,7 @@ static bool stash_fill(struct net_qp *qp, uint64_t need, bool *pushed)
 	struct net_dev *d = qp->dev;
 
 	while (qp->stash_cap < need && qp->n_stash < RX_STASH) {
-		struct rx_chain *c = &qp->stash[qp->n_stash];
+		struct rx_chain *c = stash_at(qp, qp->n_stash);
 		unsigned int i;
 		bool ok = true;
 		int n;
@@ -837,9 +844,8 @@ static void stash_drop_front(struct net_qp *qp, unsigned int k)
 	unsigned int i;
 
 	for (i = 0; i < k; i++)
-		qp->stash_cap -= qp->stash[i].cap;
-	memmove(qp->stash, qp->stash + k,
-		(qp->n_stash - k) * sizeof(*qp->stash));
+		qp->stash_cap -= stash_at(qp, i)->cap;
+	qp->stash_head = (qp->stash_head + k) % RX_STASH;
 	qp->n_stash -= k;
 }
 
@@ -873,36 +879,38 @@ static void rx_deliver(struct net_qp *qp)
 
 	if (!d->mrg_rxbuf) {
 		put_le16(qp->rx_frame + 10, 1);
-		copy_to_chain(&qp->stash[0], qp->rx_frame, left);
-		virtq_push(&qp->rx, qp->stash[0].head, left);
+		copy_to_chain(stash_at(qp, 0), qp->rx_frame, left);
+		virtq_push(&qp->rx, stash_at(qp, 0)->head, left);
 		stash_drop_front(qp, 1);
 		return;
 	}
 	while (off < qp->rx_len) {
-		off += qp->stash[k].cap < left ? qp->stash[k].cap : left;
+		off += stash_at(qp, k)->cap < left ? stash_at(qp, k)->cap : left;
 		left = qp->rx_len - off;
 		k++;
 	}
 	put_le16(qp->rx_frame + 10, k);
 	off = 0;
 	for (unsigned int i = 0; i < k; i++) {
-		uint32_t n = copy_to_chain(&qp->stash[i], qp->rx_frame + off,
+		uint32_t n = copy_to_chain(stash_at(qp, i), qp->rx_frame + off,
 					   qp->rx_len - off);
 
-		virtq_push(&qp->rx, qp->stash[i].head, n);
+		virtq_push(&qp->rx, stash_at(qp, i)->head, n);
 		off += n;
 	}
 	stash_drop_front(qp, k);
 }
 
 /* How many stash chains a frame of @len bytes fills (MRG_RXBUF). */
-static unsigned int chains_for(const struct net_qp *qp, uint32_t len)
+static unsigned int chains_for(struct net_qp *qp, uint32_t len)
 {
 	uint32_t off = 0;
 	unsigned int k = 0;
 
 	while (off < len) {
-		off += qp->stash[k].cap < len - off ? qp->stash[k].cap : len - off;
+		uint32_t cap = stash_at(qp, k)->cap;
+
+		off += cap < len - off ? cap : len - off;
 		k++;
 	}
 	return k;
@@ -932,16 +940,18 @@ static unsigned int rx_can_direct(struct net_qp *qp, bool *pushed)
 	unsigned int i, j, n_iov = 0;
 	uint64_t total = 0;
 
-	if (mrg ? !stash_fill(qp, RX_READ, pushed) : qp->stash[0].cap < RX_READ)
+	if (mrg ? !stash_fill(qp, RX_READ, pushed) :
+	    stash_at(qp, 0)->cap < RX_READ)
 		return 0;
 	for (i = 0; i < (mrg ? qp->n_stash : 1) && total < RX_READ; i++)
-		for (j = 0; j < qp->stash[i].n; j++) {
+		for (j = 0; j < stash_at(qp, i)->n; j++) {
 			if (n_iov == RX_IOV)
 				return 0;	/* too many pieces: copy instead */
 			qp->rx_iov[n_iov++] = (struct iovec){
-				qp->stash[i].bufs[j].base, qp->stash[i].bufs[j].len,
+				stash_at(qp, i)->bufs[j].base,
+				stash_at(qp, i)->bufs[j].len,
 			};
-			total += qp->stash[i].bufs[j].len;
+			total += stash_at(qp, i)->bufs[j].len;
 		}
 	return n_iov;
 }
@@ -965,8 +975,8 @@ static int rx_read_direct(struct net_qp *qp, unsigned int n_iov)
 	if (!n)
 		return -EPIPE;
 	/* The header as the tap wrote it: in the first chain's bytes. */
-	for (i = 0, j = 0; i < NET_HDR_SIZE && j < qp->stash[0].n; j++) {
-		const struct virtq_buf *b = &qp->stash[0].bufs[j];
+	for (i = 0, j = 0; i < NET_HDR_SIZE && j < stash_at(qp, 0)->n; j++) {
+		const struct virtq_buf *b = &stash_at(qp, 0)->bufs[j];
 		uint32_t take = b->len < NET_HDR_SIZE - i ? b->len : NET_HDR_SIZE - i;
 
 		memcpy(hdr + i, b->base, take);
@@ -978,14 +988,15 @@ static int rx_read_direct(struct net_qp *qp, unsigned int n_iov)
 	}
 	if (d->mrg_rxbuf)
 		k = chains_for(qp, n);
-	chain_put(&qp->stash[0], 10, k);	/* num_buffers */
-	chain_put(&qp->stash[0], 11, k >> 8);
+	chain_put(stash_at(qp, 0), 10, k);	/* num_buffers */
+	chain_put(stash_at(qp, 0), 11, k >> 8);
 	qp->stats.rx_frames++;
 	qp->stats.rx_bytes += n - NET_HDR_SIZE;
 	for (i = 0; i < k; i++) {
-		uint32_t len = qp->stash[i].cap < n ? qp->stash[i].cap : n;
+		struct rx_chain *c = stash_at(qp, i);
+		uint32_t len = c->cap < n ? c->cap : n;
 
-		virtq_push(&qp->rx, qp->stash[i].head, len);
+		virtq_push(&qp->rx, c->head, len);
 		n -= len;
 	}
 	stash_drop_front(qp, k);
@@ -1037,7 +1048,7 @@ static void process_rx(struct net_qp *qp)
 			qp->rx_len = n;
 		}
 		if (d->mrg_rxbuf ? !stash_fill(qp, qp->rx_len, &pushed) :
-		    qp->stash[0].cap < qp->rx_len) {
+		    stash_at(qp, 0)->cap < qp->rx_len) {
 			if (d->mrg_rxbuf && qp->n_stash < RX_STASH &&
 			    qp->stash_cap < qp->rx_len)
 				goto starved;	/* keep the frame for more buffers */
@@ -1226,6 +1237,7 @@ static void on_reset(void *arg)
 		virtq_reset(&qp->rx);
 		virtq_reset(&qp->tx);
 		qp->n_stash = 0;
+		qp->stash_head = 0;
 		qp->stash_cap = 0;
 		qp->rx_len = 0;
 		qp->rx_starved = false;
