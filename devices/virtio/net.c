@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -451,6 +453,8 @@ struct net_dev {
 	struct host_watch ctrl_kick;
 	int reset_fd;
 	struct host_watch reset_watch;
+	int link_events_fd;		/* rtnetlink, RTMGRP_LINK; -1: none */
+	struct host_watch link_events;
 	bool reset_pending;		/* atomic */
 	bool link_up;			/* atomic */
 	bool driver_ok;			/* atomic: queues may be used */
@@ -538,6 +542,63 @@ static void link_down(struct net_qp *qp, int e)
 out:
 	qp->tx_blocked = false;
 	update_tap_watch(qp);
+}
+
+/*
+ * Ask the tap itself whether it is still there: a deleted tap's files
+ * answer EBADFD (pair 0 is always attached, so nothing else does).
+ */
+static void tap_check(struct net_dev *d)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(d->qp[0].fd, TUNGETIFF, &ifr) && errno == EBADFD)
+		link_down(&d->qp[0], EBADFD);
+}
+
+/*
+ * Link events from rtnetlink.  Deleting a tap wakes its readers before it
+ * lets go of their files: a poll in between finds nothing to report and no
+ * second wake-up follows, and a paused watch hears nothing at all.
+ * RTM_DELLINK is sent after the files are let go, so each one (or a lost
+ * one: ENOBUFS) makes us ask the tap.  A link moved to another namespace
+ * also sends RTM_DELLINK here, and its tap still answers.
+ */
+static void on_link_events(void *arg)
+{
+	struct net_dev *d = arg;
+	union {
+		struct nlmsghdr h;
+		char buf[8192];
+	} m;
+	bool check = false;
+
+	for (;;) {
+		ssize_t n = recv(d->link_events_fd, m.buf, sizeof(m.buf),
+				 MSG_DONTWAIT);
+		const struct nlmsghdr *h = &m.h;
+		int len = n;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			check = true;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			/* Not expected; never spin on it. */
+			d->hs->watch_events(d->hs->ctx, &d->link_events, 0);
+			break;
+		}
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			if (h->nlmsg_type == RTM_DELLINK)
+				check = true;
+	}
+	if (check && __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE))
+		tap_check(d);
 }
 
 static bool tap_gone(int e)
@@ -1433,6 +1494,41 @@ static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 	return ret;
 }
 
+/*
+ * Listen for link events (on_link_events); without them a deleted tap may
+ * go unnoticed until the next frame either way, so failing is not fatal.
+ */
+static void link_events_open(struct net_dev *d)
+{
+	struct sockaddr_nl a = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK,
+	};
+	struct ifreq ifr;
+	int fd, ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(d->qp[0].fd, TUNGETIFF, &ifr))
+		return;			/* not a tap (the unit tests' sockets) */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    NETLINK_ROUTE);
+	if (fd < 0) {
+		ret = -errno;
+	} else if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		ret = -errno;
+		close(fd);
+	} else {
+		ret = watch(d, &d->link_events, fd, on_link_events, d);
+		if (ret)
+			close(fd);
+		else
+			d->link_events_fd = fd;
+	}
+	if (ret)
+		fprintf(stderr, "wisp: %s: tap '%s': link events: %s; a deleted tap may go unnoticed until its next frame\n",
+			d->vp.name, d->ifname, strerror(-ret));
+}
+
 struct net_dev *net_create(const struct host_services *hs,
 			   const struct net_options *o, const uint8_t mac[6],
 			   struct net_tap *tap, char *msg, size_t msg_len,
@@ -1452,6 +1548,7 @@ struct net_dev *net_create(const struct host_services *hs,
 	d->hs = hs;
 	d->opts = *o;
 	d->reset_fd = -1;
+	d->link_events_fd = -1;
 	d->n_pairs = tap->n_fds ? tap->n_fds : 1;
 	d->has_ctrl = d->n_pairs > 1;
 	d->link_up = true;
@@ -1506,6 +1603,7 @@ struct net_dev *net_create(const struct host_services *hs,
 	}
 	if (ret)
 		goto fail;
+	link_events_open(d);
 	/* A tap kept from an earlier boot: nothing negotiated yet. */
 	set_offloads(d, 0);
 	set_active_pairs(d, 1);
@@ -1568,8 +1666,11 @@ void net_destroy(struct net_dev *d)
 	}
 	unwatch(d, &d->ctrl_kick);
 	unwatch(d, &d->reset_watch);
+	unwatch(d, &d->link_events);
 	if (d->reset_fd >= 0)
 		close(d->reset_fd);
+	if (d->link_events_fd >= 0)
+		close(d->link_events_fd);
 	virtio_pci_destroy(&d->vp);
 	free(d->qp);
 	free(d);

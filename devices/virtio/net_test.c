@@ -11,9 +11,14 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -725,6 +730,89 @@ static void test_ring_corruption(void **state)
 	}
 }
 
+/* Send a broadcast frame out of host interface @ifname (into its tap). */
+static void host_send(const char *ifname)
+{
+	struct sockaddr_ll a = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = (int)if_nametoindex(ifname),
+		.sll_halen = 6,
+		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			      2, 0, 0, 0, 0, 0x99, 0x88, 0xb5 };
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	assert_true(a.sll_ifindex > 0);
+	assert_int_equal(sendto(s, frame, sizeof(frame), 0,
+				(struct sockaddr *)&a, sizeof(a)),
+			 sizeof(frame));
+	close(s);
+}
+
+/*
+ * A real tap, in a network namespace of the test's own, deleted while the
+ * device's watch on it is paused (no RX buffers, so nothing reads it):
+ * the device hears of it from rtnetlink and takes the link down.  Another
+ * tap going away first changes nothing.
+ */
+static void test_tap_deleted(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x43 };
+	struct nfix *f = calloc(1, sizeof(*f));
+	struct net_options o;
+	struct net_tap tap;
+	struct ifreq ifr;
+	char msg[200], warn[200];
+	int i, other, err = 0;
+
+	assert_non_null(f);
+	f->peer = f->peer2 = -1;
+	*state = f;
+	assert_int_equal(fake_host_init(&f->fh, 0, DRAM), 0);
+	if (geteuid() || unshare(CLONE_NEWNET) ||
+	    access("/dev/net/tun", R_OK | W_OK)) {
+		print_message("a real tap needs root, a network namespace and /dev/net/tun: skipped\n");
+		skip();
+	}
+	assert_int_equal(net_parse_options("tap=wisptest0", &o, msg,
+					   sizeof(msg)), 0);
+	if (net_open_tap(&o, &tap, msg, sizeof(msg), warn, sizeof(warn)))
+		fail_msg("%s", msg);
+	f->tap_fd = tap.fds[0];
+	f->dev = net_create(&f->fh.hs, &o, mac, &tap, msg, sizeof(msg), &err);
+	if (!f->dev)
+		fail_msg("net_create: %s (%d)", msg, err);
+	f->pd = net_pci_device(f->dev);
+	bring_up(f, 1u << F_STATUS);
+
+	/* A frame and no buffers: the watch pauses. */
+	host_send("wisptest0");
+	for (i = 0; i < 100 && tap_events(f); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_int_equal(tap_events(f), 0);
+
+	/* An unrelated tap (not persistent) comes and goes. */
+	other = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	assert_true(other >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strcpy(ifr.ifr_name, "wisptest1");
+	assert_int_equal(ioctl(other, TUNSETIFF, &ifr), 0);
+	close(other);
+	for (i = 0; i < 10; i++)
+		fake_host_poll(&f->fh, 10);
+	assert_true(net_link_up(f->dev));
+
+	assert_int_equal(system("ip link delete dev wisptest0"), 0);
+	for (i = 0; i < 100 && net_link_up(f->dev); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_false(net_link_up(f->dev));
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 0);
+	assert_int_equal(bar_rd(f, VIRTIO_PCI_ISR, 1) & 2, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +837,7 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(test_multiqueue, n_setup,
 							 n_teardown,
 							 "tap=test0,queues=2"),
+		cmocka_unit_test_teardown(test_tap_deleted, n_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
