@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "error.h"
 #include "vm.h"
 
@@ -105,6 +106,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run(argc - 1, argv + 1);
+	if (ctl_is_command(argv[1]))
+		return ctl_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		print_help(stdout);
