@@ -7,6 +7,9 @@
 #define WISP_CTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* Is @cmd one of the control subcommands? */
 bool ctl_is_command(const char *cmd);
@@ -16,5 +19,36 @@ bool ctl_is_command(const char *cmd);
  * status (docs/control.md, "The command line").
  */
 int ctl_main(int argc, char **argv);
+
+/*
+ * The socket directory for effective user @uid: @override when not empty
+ * (the WISP_RUN_DIR environment variable), else /run/wisp for root, else
+ * @xdg/wisp when @xdg (XDG_RUNTIME_DIR) is not empty, else /tmp/wisp-UID.
+ * 0 or -ENAMETOOLONG.
+ */
+int ctl_run_dir(uid_t uid, const char *override, const char *xdg,
+		char *buf, size_t size);
+
+/*
+ * The socket of @name: @name itself when it contains a '/', else
+ * @dir/@name.sock.  -EINVAL when @name is not a VM name (1-64 letters,
+ * digits, '.', '_', '-'), -ENAMETOOLONG when the path does not fit.
+ */
+int ctl_socket_path(const char *name, const char *dir, char *buf, size_t size);
+
+/*
+ * Parse a number of seconds: digits with an optional fraction ("0.5"), at
+ * most 86400.  0, -EINVAL (not such a number) or -ERANGE.
+ */
+int ctl_parse_seconds(const char *s, double *out);
+
+/* @bytes for people: "512M", "1.5G", "19.2M", "100B". */
+void ctl_format_size(uint64_t bytes, char *buf, size_t size);
+
+/* An uptime: "12s", "5m03s", "1h02m", "3d04h"; "?" when not a number. */
+void ctl_format_uptime(double seconds, char *buf, size_t size);
+
+/* A CPU list with ranges: "0-3,8"; "-" when empty; "..." when cut. */
+void ctl_format_cpus(const int *cpus, size_t n, char *buf, size_t size);
 
 #endif
