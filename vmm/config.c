@@ -15,6 +15,7 @@
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/net.h"
 #include "config.h"
+#include "control.h"
 
 int parse_size(const char *s, uint64_t bare_unit, uint64_t *out)
 {
@@ -299,6 +300,38 @@ static int opt_timeout(struct vm_config *cfg, const char *v,
 	return 0;
 }
 
+static int opt_api(struct vm_config *cfg, const char *v, struct wisp_err *err)
+{
+	if (!*v || strlen(v) >= CONTROL_PATH_MAX)
+		return usage_err(err, "--api: '%s' is not a socket path (1-%d bytes) or 'none'",
+				 v, CONTROL_PATH_MAX - 1);
+	cfg->no_api = !strcmp(v, "none");
+	cfg->api = cfg->no_api ? NULL : v;
+	return 0;
+}
+
+static int opt_metrics_listen(struct vm_config *cfg, const char *v,
+			      struct wisp_err *err)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char msg[160];
+
+	if (control_parse_listen(v, &sa, &len, msg, sizeof(msg)))
+		return usage_err(err, "--metrics-listen: %s", msg);
+	cfg->metrics_listen = v;
+	return 0;
+}
+
+static int opt_metrics_listen_any(struct vm_config *cfg, const char *v,
+				  struct wisp_err *err)
+{
+	(void)v;
+	(void)err;
+	cfg->metrics_listen_any = true;
+	return 0;
+}
+
 static int opt_verbose(struct vm_config *cfg, const char *v,
 		       struct wisp_err *err)
 {
@@ -349,6 +382,9 @@ static const struct option_desc options[] = {
 	{ "console", 0, "KIND", "serial console: stdio (default), none, file=PATH", opt_console },
 	{ "timeout", 0, "SECONDS", "stop the VM after SECONDS (exit status 83)", opt_timeout },
 	{ "reboot", 0, "POLICY", "on a guest reset or reboot: exit (status 80, default) or restart", opt_reboot },
+	{ "api", 0, "PATH", "control socket (default: /run/wisp/NAME.sock for root, else $XDG_RUNTIME_DIR/wisp/NAME.sock), or none", opt_api },
+	{ "metrics-listen", 0, "ADDR:PORT", "serve Prometheus metrics over HTTP at ADDR:PORT (loopback only, unless --metrics-listen-any)", opt_metrics_listen },
+	{ "metrics-listen-any", 0, NULL, "let --metrics-listen take any address", opt_metrics_listen_any },
 	{ "exit-stats", 0, NULL, "at the end, print each vCPU's exits by reason and wisp's handling time", opt_exit_stats },
 	{ "verbose", 'v', NULL, "say more about what wisp does (repeat for more)", opt_verbose },
 	{ "help", 'h', NULL, "show this help", opt_help },
@@ -440,6 +476,10 @@ int config_parse(int argc, char **argv, struct vm_config *cfg,
 				 cfg->n_pin, cfg->cpus);
 	if (cfg->hugepages && (cfg->mem_size & ((2ULL << 20) - 1)))
 		return usage_err(err, "--mem must be a multiple of 2 MiB with --hugepages");
+	if (cfg->metrics_listen && !cfg->metrics_listen_any &&
+	    !control_listen_is_loopback(cfg->metrics_listen))
+		return usage_err(err, "--metrics-listen: %s is not a loopback address (add --metrics-listen-any to serve metrics to other hosts)",
+				 cfg->metrics_listen);
 	return 0;
 }
 

@@ -59,6 +59,10 @@ struct vm_config {
 	const char *disks[WISP_MAX_DISKS];	/* --disk specs, checked */
 	unsigned int n_nets;
 	const char *nets[WISP_MAX_NETS];	/* --net specs, checked */
+	const char *api;		/* --api PATH; NULL: the default */
+	bool no_api;			/* --api none */
+	const char *metrics_listen;	/* --metrics-listen ADDR:PORT, checked */
+	bool metrics_listen_any;	/* also non-loopback addresses */
 };
 
 /*

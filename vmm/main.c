@@ -3,12 +3,14 @@
  * wisp: a minimal KVM virtual machine monitor.  main() is the only place
  * that prints a fatal error and exits.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctl.h"
 #include "error.h"
 #include "vm.h"
@@ -56,6 +58,7 @@ static int run(int argc, char **argv)
 	struct vm_config cfg;
 	struct vm_backends backends = { 0 };
 	uint64_t deadline_ns = 0;
+	struct control *ctl;
 	struct vm vm;
 	int status;
 
@@ -73,24 +76,37 @@ static int run(int argc, char **argv)
 	}
 	if (cfg.timeout_sec)
 		deadline_ns = monotonic_ns() + cfg.timeout_sec * 1000000000ULL;
+	/* The name first: a second VM of that name fails before anything. */
+	ctl = control_open(&cfg, &err);
+	if (err.status) {
+		fprintf(stderr, "wisp: %s\n", err.msg);
+		return err.status;
+	}
 	/*
 	 * A guest reset ends the VM; with --reboot=restart a new one boots
 	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
 	 * old guest survives) but the same open, locked disk images and taps.
 	 */
 	for (;;) {
-		if (vm_create(&vm, &cfg, &backends, deadline_ns, &err)) {
+		if (vm_create(&vm, &cfg, &backends, deadline_ns, &err) ||
+		    (ctl && control_attach(ctl, &vm) &&
+		     err_set(&err, WISP_EXIT_OSERR, ENOMEM,
+			     "control socket: cannot serve it"))) {
+			control_detach(ctl);
 			vm_destroy(&vm);
 			vm_backends_close(&backends);
+			control_close(ctl);
 			fprintf(stderr, "wisp: %s\n", err.msg);
 			return err.status;
 		}
 		status = vm_run(&vm);
+		control_detach(ctl);
 		vm_destroy(&vm);
 		if (vm.err.status)
 			fprintf(stderr, "wisp: %s\n", vm.err.msg);
 		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART) {
 			vm_backends_close(&backends);
+			control_close(ctl);
 			return status;
 		}
 		if (cfg.verbose)

@@ -106,6 +106,25 @@ static void vcpu_time_clock(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Wait while the VM is paused (vm_pause).  The guest's kvmclock is told
+ * first, so that its watchdogs do not count the pause (EINVAL when the
+ * guest uses no kvmclock: nothing to tell).
+ */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->n_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm_paused(vm) && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->n_parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void vcpu_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -119,6 +138,10 @@ static void vcpu_loop(struct vcpu *vcpu)
 	if (timing)
 		vcpu_time_clock(vcpu);
 	while (!vm_stopping(vm)) {
+		if (vm_paused(vm)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (pending)
 			vcpu_time_exit(vcpu, kind, exited);
 		ret = ioctl(vcpu->fd, KVM_RUN, 0);
@@ -130,8 +153,16 @@ static void vcpu_loop(struct vcpu *vcpu)
 			pending = true;
 		}
 		if (ret < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * A kick: the loop's checks decide why.  The
+				 * kicker set its flag before immediate_exit
+				 * (both seq_cst), so clearing it loses none.
+				 */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
 				continue;
+			}
 			vm_fail(vm, WISP_EXIT_SOFTWARE, "vCPU %u: KVM_RUN: %s",
 				vcpu->index, strerror(errno));
 			break;

@@ -51,8 +51,9 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 int vcpu_start(struct vcpu *vcpu, struct wisp_err *err);
 
 /*
- * Make the thread leave KVM_RUN soon and look at the VM's stop flag
- * (immediate_exit plus a signal).  Any thread.
+ * Make the thread leave KVM_RUN soon and look at the VM's stop and pause
+ * flags, which the caller set first (immediate_exit plus a signal).  Any
+ * thread.
  */
 void vcpu_kick(struct vcpu *vcpu);
 

@@ -62,6 +62,68 @@ void vm_request_stop(struct vm *vm, int status)
 		return;
 	if (write(vm->stop_src.fd, &one, sizeof(one)) < 0)
 		perror("wisp: eventfd");
+	/* Parked vCPUs wake up to see it. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* ---- pause, resume, power button ----------------------------------------- */
+
+int vm_pause(struct vm *vm, unsigned int timeout_ms)
+{
+	unsigned int i, started = 0;
+	struct timespec deadline;
+	int ret = 0;
+
+	__atomic_store_n(&vm->pause_requested, true, __ATOMIC_SEQ_CST);
+	for (i = 0; i < vm->n_vcpus; i++) {
+		if (!vm->vcpus[i].started)
+			continue;
+		vcpu_kick(&vm->vcpus[i]);
+		started++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->n_parked < started && !vm_stopping(vm) && !ret)
+		ret = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
+					     &deadline);
+	if (vm->n_parked >= started)
+		ret = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (vm_stopping(vm))
+		return -ESHUTDOWN;
+	if (ret) {
+		vm_resume(vm);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	__atomic_store_n(&vm->pause_requested, false, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE);
+}
+
+void vm_power_button(struct vm *vm)
+{
+	/* The GED's interrupt: an edge, level 1 then 0. */
+	vm->hs.irq_line(vm, ACPI_GED_GSI, 1);
+	vm->hs.irq_line(vm, ACPI_GED_GSI, 0);
 }
 
 void vm_fail(struct vm *vm, int status, const char *fmt, ...)
@@ -838,6 +900,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	vm->stop_src.fd = vm->signal_src.fd = vm->timer_src.fd = -1;
 	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
 	pthread_mutex_init(&vm->err_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&vm->pause_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 
 	ret = evloop_init(&vm->loop);
 	if (ret)

@@ -91,6 +91,16 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */
 
+	/*
+	 * Pause (the control socket): while @pause_requested, vCPU threads
+	 * park between KVM_RUNs, counted in @n_parked (under @pause_lock;
+	 * @pause_cond signals a change either way).
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;		/* atomic */
+	unsigned int n_parked;
+
 	uint64_t deadline_ns;		/* --timeout, CLOCK_MONOTONIC; 0: none */
 	int stop_status;		/* atomic; -1 while running */
 	pthread_mutex_t err_lock;
@@ -127,5 +137,22 @@ void vm_fail(struct vm *vm, int status, const char *fmt, ...)
 
 /* Has a stop been requested?  Any thread. */
 bool vm_stopping(struct vm *vm);
+
+/*
+ * Stop every vCPU between two KVM_RUNs (each tells the guest's kvmclock,
+ * KVM_KVMCLOCK_CTRL) and wait up to @timeout_ms for all of them.  Returns
+ * 0, or -ETIMEDOUT (the VM is resumed again) or -ESHUTDOWN (stopping).
+ * Idempotent.  Event loop thread.
+ */
+int vm_pause(struct vm *vm, unsigned int timeout_ms);
+
+/* Let paused vCPUs run again.  Idempotent; any thread. */
+void vm_resume(struct vm *vm);
+
+/* Is a pause in force? */
+bool vm_paused(struct vm *vm);
+
+/* Press the ACPI power button (docs/acpi.md).  Any thread. */
+void vm_power_button(struct vm *vm);
 
 #endif

@@ -943,6 +943,26 @@ fail_backing:
 	return NULL;
 }
 
+void blk_get_stats(struct blk_dev *d, struct blk_queue_stats *s)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < d->n_queues; i++) {
+		const struct blk_queue_stats *q = &d->q[i].bq.stats;
+
+		s->reads += q->reads;
+		s->writes += q->writes;
+		s->flushes += q->flushes;
+		s->discards += q->discards;
+		s->zeroes += q->zeroes;
+		s->get_ids += q->get_ids;
+		s->errors += q->errors;
+		s->bytes_read += q->bytes_read;
+		s->bytes_written += q->bytes_written;
+	}
+}
+
 void blk_destroy(struct blk_dev *d)
 {
 	unsigned int i;

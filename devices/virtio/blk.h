@@ -252,6 +252,9 @@ struct blk_dev *blk_create(const struct host_services *hs,
 
 struct pci_device *blk_pci_device(struct blk_dev *dev);
 
+/* The counters so far, summed over the queues.  The I/O thread. */
+void blk_get_stats(struct blk_dev *dev, struct blk_queue_stats *s);
+
 /*
  * Finish every request in flight, sync a writable disk, release
  * everything.  The event loop no longer runs.  NULL is ignored.
