@@ -192,32 +192,30 @@ void ctl_format_uptime(double seconds, char *buf, size_t size)
 
 void ctl_format_cpus(const int *cpus, size_t n, char *buf, size_t size)
 {
-	size_t i = 0, j, at = 0;
-	int len;
+	size_t i = 0, j, at = 0, len;
+	char item[32];
 
 	if (!size)
 		return;
 	buf[0] = '\0';
-	if (!n) {
+	if (!n)
 		snprintf(buf, size, "-");
-		return;
-	}
 	while (i < n) {
 		for (j = i; j + 1 < n && cpus[j + 1] == cpus[j] + 1; j++)
 			;
 		if (j == i)
-			len = snprintf(buf + at, size - at, "%s%d",
-				       at ? "," : "", cpus[i]);
+			snprintf(item, sizeof(item), "%s%d", at ? "," : "",
+				 cpus[i]);
 		else
-			len = snprintf(buf + at, size - at, "%s%d-%d",
-				       at ? "," : "", cpus[i], cpus[j]);
-		if (len < 0 || (size_t)len >= size - at) {
-			/* Cut: end with "..." where it fits. */
-			if (size >= 4)
-				snprintf(buf + (at + 3 < size ? at : size - 4),
-					 4, "...");
+			snprintf(item, sizeof(item), "%s%d-%d", at ? "," : "",
+				 cpus[i], cpus[j]);
+		len = strlen(item);
+		/* Unless it is the last, leave room for "..." after it. */
+		if (at + len + (j + 1 < n ? 3 : 0) >= size) {
+			snprintf(buf + at, size - at, "...");
 			return;
 		}
+		memcpy(buf + at, item, len + 1);
 		at += len;
 		i = j + 1;
 	}
@@ -362,9 +360,11 @@ static ssize_t conn_recv_line(struct ctl_conn *c, int64_t deadline,
 	ssize_t n;
 	int ret;
 
-	memmove(c->buf, c->buf + c->used, c->len - c->used);
-	c->len -= c->used;
-	c->used = 0;
+	if (c->used) {
+		memmove(c->buf, c->buf + c->used, c->len - c->used);
+		c->len -= c->used;
+		c->used = 0;
+	}
 	for (;;) {
 		nl = c->len > scanned ?
 		     memchr(c->buf + scanned, '\n', c->len - scanned) : NULL;
@@ -497,8 +497,8 @@ static int ctl_call(struct ctl_conn *c, const char *req, int timeout_ms,
 			       c->name);
 	if (ret == -ETIMEDOUT)
 		return err_set(err, WISP_EXIT_OSERR, ETIMEDOUT,
-			       "%s: no reply within %g s", c->name,
-			       timeout_ms / 1000.0);
+			       "%s: no reply within %d s", c->name,
+			       (timeout_ms + 999) / 1000);
 	if (ret == -EMSGSIZE)
 		return err_set(err, WISP_EXIT_OSERR, EMSGSIZE,
 			       "%s: reply longer than %d bytes", c->name,
