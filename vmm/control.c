@@ -1079,8 +1079,24 @@ struct control *control_open(const struct vm_config *cfg,
 	c->lock_fd = -1;
 	c->listen_src.fd = c->metrics_src.fd = c->shutdown_src.fd = -1;
 	c->started_ns = monotonic_ns();
-	if ((!cfg->no_api && open_socket(c, err)) ||
-	    (cfg->metrics_listen && open_metrics(c, err))) {
+	if (!cfg->no_api && open_socket(c, err)) {
+		/*
+		 * No default socket (a read-only /run, say) is no reason not
+		 * to run the VM; another VM holding the name is.
+		 */
+		if (cfg->api || err->status == WISP_EXIT_UNAVAILABLE) {
+			control_close(c);
+			return NULL;
+		}
+		fprintf(stderr, "wisp: %s: running without a control socket\n",
+			err->msg);
+		memset(err, 0, sizeof(*err));
+		if (c->lock_fd >= 0)
+			close(c->lock_fd);
+		c->lock_fd = -1;
+		c->path[0] = 0;
+	}
+	if (cfg->metrics_listen && open_metrics(c, err)) {
 		control_close(c);
 		return NULL;
 	}
@@ -1120,6 +1136,7 @@ void control_close(struct control *c)
 	control_detach(c);
 	if (c->listen_src.fd >= 0) {
 		close(c->listen_src.fd);
+		/* Ours: the name's lock is still held. */
 		unlink(c->path);
 	}
 	if (c->metrics_src.fd >= 0)
