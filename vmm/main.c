@@ -24,18 +24,23 @@ static const char exit_status_help[] =
 	"  0       guest powered off, or wrote 0 to the exit port\n"
 	"  1-63    the value the guest wrote to the exit port 0xf4 (above 63: 63)\n"
 	"  64      bad usage          65  bad kernel, initrd or image\n"
-	"  66      input file missing 69  /dev/kvm or a tap unavailable\n"
+	"  66      input file missing 69  /dev/kvm, a tap or the name unavailable\n"
 	"  70      internal error     71  host resources (memory, hugepages, threads)\n"
 	"  80      guest reset or reboot (unless --reboot=restart)\n"
 	"  81      guest panic        82  triple fault or KVM failure\n"
-	"  83      --timeout expired  84  stopped from outside (Ctrl-A x)\n"
+	"  83      --timeout expired  84  stopped from outside (Ctrl-A x, wisp stop)\n"
 	"  128+N   stopped by signal N (SIGINT 130, SIGTERM 143)\n";
 
 static void print_help(FILE *out)
 {
 	fputs("wisp " WISP_VERSION ": a minimal KVM virtual machine monitor\n\n", out);
 	config_print_help(out);
-	fputs("\nother commands:\n  wisp --help | --version\n", out);
+	fputs("\nother commands (docs/control.md):\n"
+	      "  wisp list                         the running VMs\n"
+	      "  wisp info|pause|resume|stop NAME\n"
+	      "  wisp shutdown NAME [--timeout S]  press the power button\n"
+	      "  wisp stat NAME [--json|--prometheus] [--watch [S]]\n"
+	      "  wisp --help | --version\n", out);
 	fputs("\nexamples:\n"
 	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"
 	      "  wisp run --mem 1G --cmdline 'quiet' --initrd initrd.img bzImage\n"
