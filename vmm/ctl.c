@@ -95,7 +95,7 @@ int ctl_run_dir(uid_t uid, const char *override, const char *xdg,
 		n = snprintf(buf, size, "%s", override);
 	else if (uid == 0)
 		n = snprintf(buf, size, "/run/wisp");
-	else if (xdg && *xdg)
+	else if (xdg && *xdg == '/')
 		n = snprintf(buf, size, "%s/wisp", xdg);
 	else
 		n = snprintf(buf, size, "/tmp/wisp-%u", (unsigned int)uid);

@@ -23,7 +23,8 @@ int ctl_main(int argc, char **argv);
 /*
  * The socket directory for effective user @uid: @override when not empty
  * (the WISP_RUN_DIR environment variable), else /run/wisp for root, else
- * @xdg/wisp when @xdg (XDG_RUNTIME_DIR) is not empty, else /tmp/wisp-UID.
+ * @xdg/wisp when @xdg (XDG_RUNTIME_DIR) is an absolute path, else
+ * /tmp/wisp-UID: as "wisp run" makes it.
  * 0 or -ENAMETOOLONG.
  */
 int ctl_run_dir(uid_t uid, const char *override, const char *xdg,

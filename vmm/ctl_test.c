@@ -27,6 +27,8 @@ static void test_run_dir(void **state)
 	assert_string_equal(buf, "/tmp/wisp-1000");
 	assert_int_equal(ctl_run_dir(1000, "", "", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/tmp/wisp-1000");
+	assert_int_equal(ctl_run_dir(1000, NULL, "run", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/wisp-1000");
 	/* WISP_RUN_DIR wins, for root too. */
 	assert_int_equal(ctl_run_dir(0, "/tmp/x", NULL, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/tmp/x");
