@@ -48,6 +48,7 @@ struct ctl_opts {
 };
 
 struct ctl_cmd;
+/* A subcommand: 0 or -errno with the message and exit status in @err. */
 typedef int (*ctl_run_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 			  struct wisp_err *err);
 
@@ -84,7 +85,7 @@ struct ctl_reply {
 	const char *line;	/* as received, valid until the next call */
 };
 
-/* Exact helpers, testable without a socket. */
+/* Pure helpers, testable without a socket (ctl.h). */
 
 int ctl_run_dir(uid_t uid, const char *override, const char *xdg,
 		char *buf, size_t size)
@@ -663,16 +664,18 @@ static json_object *list_one(const char *path, const char *name)
 	struct ctl_conn c;
 	json_object *info = NULL;
 	char *req = ctl_request("info", NULL);
+	int ret;
 
 	if (!req)
 		return NULL;
-	if (!ctl_open(&c, path, deadline, &err) &&
-	    (c.name = name) &&
-	    !ctl_call(&c, req, ms_left(deadline), &r, &err) &&
-	    !reply_member(&c, &r, "info", &info, &err))
-		json_object_get(info);
-	else
-		info = NULL;
+	ret = ctl_open(&c, path, deadline, &err);
+	if (!ret) {
+		c.name = name;	/* messages name the VM, not its socket */
+		ret = ctl_call(&c, req, ms_left(deadline), &r, &err);
+	}
+	if (!ret)
+		ret = reply_member(&c, &r, "info", &info, &err);
+	info = ret ? NULL : json_object_get(info);
 	/* A socket nobody answers is a dead VM's: skipped silently. */
 	if (err.status && err.status != WISP_EXIT_UNAVAILABLE)
 		fprintf(stderr, "wisp: list: %s\n", err.msg);
@@ -1197,12 +1200,10 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 		val = eq ? eq + 1 : NULL;
 #define IS(opt, bit) ((cmd->opts & (bit)) && len == strlen(opt) && \
 		      !strncmp(arg, opt, len))
-		if ((IS("--json", OPT_JSON) || IS("--prometheus", OPT_PROMETHEUS)) &&
-		    !val) {
-			if (arg[2] == 'j')
-				o->json = true;
-			else
-				o->prometheus = true;
+		if (IS("--json", OPT_JSON) && !val) {
+			o->json = true;
+		} else if (IS("--prometheus", OPT_PROMETHEUS) && !val) {
+			o->prometheus = true;
 		} else if (IS("--timeout", OPT_TIMEOUT)) {
 			if (!val && i + 1 < argc)
 				val = argv[++i];
