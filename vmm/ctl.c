@@ -488,7 +488,8 @@ static int ctl_call(struct ctl_conn *c, const char *req, int timeout_ms,
 	int ret;
 
 	ret = conn_send(c, req, strlen(req), deadline);
-	if (!ret) {
+	/* A VM that refuses a connection says why, then closes it. */
+	if (!ret || ret == -EPIPE || ret == -ECONNRESET) {
 		len = conn_recv_line(c, deadline, &line);
 		ret = len < 0 ? (int)len : 0;
 	}
