@@ -359,7 +359,7 @@ static struct json_object *vcpu_stat(const struct vcpu *v)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *e = json_object_new_object();
-	uint64_t n, total = 0, named = 0;
+	uint64_t n, total = 0, named = 0, values[KVM_STATS_MAX];
 	unsigned int r, i;
 
 	for (r = 0; r < EXIT_REASON_SLOTS; r++)
@@ -375,6 +375,16 @@ static struct json_object *vcpu_stat(const struct vcpu *v)
 	add_int(o, "index", v->index);
 	json_object_object_add(o, "exits", e);
 	add_u64(o, "exits_total", total);
+	if (!kvm_stats_read(&v->kvm_stats, values)) {
+		struct json_object *k = json_object_new_object();
+		struct json_object *g = json_object_new_object();
+
+		for (i = 0; i < v->kvm_stats.n; i++)
+			add_u64(v->kvm_stats.desc[i].cumulative ? k : g,
+				v->kvm_stats.desc[i].name, values[i]);
+		json_object_object_add(o, "kvm_counters", k);
+		json_object_object_add(o, "kvm_gauges", g);
+	}
 	return o;
 }
 

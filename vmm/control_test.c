@@ -155,7 +155,8 @@ static void test_metrics(void **state)
 		"{\"name\":\"we\\\"b\",\"pid\":7,\"state\":\"paused\",\"uptime_s\":1.5,"
 		"\"vcpus\":[{\"index\":0,\"exits\":{\"io\":120,\"mmio\":4,\"hlt\":0,"
 		"\"shutdown\":0,\"system_event\":0,\"other\":1},\"exits_total\":125},"
-		"{\"index\":1,\"exits\":{\"io\":3}}],"
+		"{\"index\":1,\"exits\":{\"io\":3},\"kvm_counters\":{\"exits\":307},"
+		"\"kvm_gauges\":{\"blocking\":1}}],"
 		"\"memory\":{\"size_bytes\":536870912,\"resident_bytes\":20123648},"
 		"\"devices\":[{\"id\":\"blk0\",\"kind\":\"virtio-blk\",\"reads\":10,"
 		"\"writes\":2,\"flushes\":1,\"bytes_read\":40960,\"bytes_written\":8192,"
@@ -179,6 +180,9 @@ static void test_metrics(void **state)
 	expect_line(text, "wisp_vcpu_exits_total{name=\"we\\\"b\",vcpu=\"1\",reason=\"io\"} 3");
 	expect_line(text, "wisp_vcpu_exits_total{name=\"we\\\"b\",vcpu=\"1\",reason=\"mmio\"} 0");
 	expect_line(text, "wisp_memory_resident_bytes{name=\"we\\\"b\"} 20123648");
+	expect_line(text, "# TYPE wisp_kvm_vcpu_stat_total counter");
+	expect_line(text, "wisp_kvm_vcpu_stat_total{name=\"we\\\"b\",vcpu=\"1\",stat=\"exits\"} 307");
+	expect_line(text, "wisp_kvm_vcpu_gauge{name=\"we\\\"b\",vcpu=\"1\",stat=\"blocking\"} 1");
 	expect_line(text, "wisp_blk_requests_total{name=\"we\\\"b\",device=\"blk0\",op=\"read\"} 10");
 	expect_line(text, "wisp_blk_requests_total{name=\"we\\\"b\",device=\"blk0\",op=\"discard\"} 0");
 	expect_line(text, "wisp_blk_bytes_total{name=\"we\\\"b\",device=\"blk0\",op=\"write\"} 8192");

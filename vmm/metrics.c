@@ -190,6 +190,41 @@ static void net_metrics(struct text *t, struct json_object *devs)
 	}
 }
 
+/* KVM's statistics of each vCPU, object @key of its stat: one family. */
+static void kvm_metrics(struct text *t, struct json_object *vcpus,
+			const char *key, const char *metric, const char *type,
+			const char *help)
+{
+	size_t i, n = vcpus ? json_object_array_length(vcpus) : 0;
+	bool any = false;
+	char labels[160];
+
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(vcpus, i);
+		struct json_object *k;
+
+		if (!json_object_object_get_ex(c, key, &k) ||
+		    !json_object_is_type(k, json_type_object))
+			continue;
+		json_object_object_foreach(k, stat, v) {
+			char *e = escape(stat);
+
+			if (!e)
+				continue;
+			if (!any)
+				family(t, metric, type, help);
+			any = true;
+			snprintf(labels, sizeof(labels),
+				 ",vcpu=\"%" PRIu64 "\",stat=\"%s\"",
+				 get_u64(c, "index"), e);
+			free(e);
+			sample(t, metric, labels,
+			       json_object_is_type(v, json_type_int) ?
+			       json_object_get_uint64(v) : 0);
+		}
+	}
+}
+
 char *metrics_format(struct json_object *stat)
 {
 	static const char *const reasons[] = {
@@ -239,6 +274,10 @@ char *metrics_format(struct json_object *stat)
 			       ex ? get_u64(ex, reasons[j]) : 0);
 		}
 	}
+	kvm_metrics(&t, vcpus, "kvm_counters", "wisp_kvm_vcpu_stat_total",
+		    "counter", "KVM's own cumulative statistics of each vCPU (KVM_GET_STATS_FD).");
+	kvm_metrics(&t, vcpus, "kvm_gauges", "wisp_kvm_vcpu_gauge", "gauge",
+		    "KVM's own instant and peak statistics of each vCPU.");
 	family(&t, "wisp_memory_size_bytes", "gauge", "Guest RAM.");
 	sample(&t, "wisp_memory_size_bytes", "",
 	       mem ? get_u64(mem, "size_bytes") : 0);

@@ -21,6 +21,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 	void *run;
 
 	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->kvm_stats.fd = -1;
 	vcpu->vm = vm;
 	vcpu->index = index;
 	vcpu->pin_cpu = vm->cfg->n_pin ? vm->cfg->pin[index] : -1;
@@ -49,6 +50,8 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 				       "out of memory for vCPU %u's exit statistics",
 				       index);
 	}
+	/* Older kernels have none: stat then shows wisp's counts only. */
+	kvm_stats_open(&vcpu->kvm_stats, vcpu->fd);
 	vcpu->env = (struct exit_env){
 		.pio = &vm->pio,
 		.mmio = &vm->mmio,
@@ -274,6 +277,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	kvm_stats_close(&vcpu->kvm_stats);
 	free(vcpu->timing);
 	vcpu->timing = NULL;
 	vcpu->run = NULL;

@@ -19,6 +19,7 @@
 #include "exit.h"
 #include "exit_timing.h"
 #include "kvm.h"
+#include "kvm_stats.h"
 
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL	SIGUSR1
@@ -38,6 +39,7 @@ struct vcpu {
 	struct exit_stats stats;
 	struct exit_env env;
 	struct exit_timing *timing;	/* --exit-stats only, else NULL */
+	struct kvm_stats kvm_stats;	/* KVM's own counters; fd -1: none */
 };
 
 /*
