@@ -980,6 +980,44 @@ static void stat_print_vcpus(const struct stat_view *v, json_object *stat)
 	}
 }
 
+/*
+ * KVM's own counters of each vCPU (where the kernel has them): those that
+ * are not zero, or with --watch those that moved.
+ */
+static void stat_print_kvm(const struct stat_view *v, json_object *stat)
+{
+	json_object *vcpus = jget(stat, "vcpus");
+	size_t i, n;
+	char num[32];
+
+	n = json_object_is_type(vcpus, json_type_array) ?
+	    json_object_array_length(vcpus) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *cpu = json_object_array_get_idx(vcpus, i);
+		json_object *pcpu = prev_item(v->prev, "vcpus", i, cpu, "index");
+		json_object *kvm = jget(cpu, "kvm_counters");
+		const char *sep = ":";
+
+		if (!json_object_is_type(kvm, json_type_object))
+			continue;
+		printf("vcpu%" PRId64 " kvm",
+		       json_object_get_int64(jget(cpu, "index")));
+		json_object_object_foreach(kvm, key, val) {
+			if (!json_object_is_type(val, json_type_int))
+				continue;
+			stat_counter(v, val, jget(jget(pcpu, "kvm_counters"), key),
+				     num, sizeof(num));
+			if (!strcmp(num, "0") || !strcmp(num, "0.0"))
+				continue;
+			printf("%s %s %s", sep, key, num);
+			sep = ",";
+		}
+		if (*sep == ':')
+			printf(": all 0");
+		putchar('\n');
+	}
+}
+
 static void stat_print_devices(const struct stat_view *v, json_object *stat)
 {
 	json_object *devs = jget(stat, "devices");
@@ -1037,6 +1075,7 @@ static void stat_print(json_object *stat, json_object *prev, bool watch)
 	else if (watch)
 		printf("per second since start:\n");
 	stat_print_vcpus(&v, stat);
+	stat_print_kvm(&v, stat);
 	stat_print_devices(&v, stat);
 }
 
