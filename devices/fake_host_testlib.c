@@ -292,8 +292,46 @@ int fake_host_poll(struct fake_host *fh, int timeout_ms)
 	return ran;
 }
 
+static int64_t fake_discard(void *ctx, uint64_t gpa, uint64_t len,
+			    bool balloon)
+{
+	struct fake_host *fh = ctx;
+	uint64_t start, end;
+
+	if (fh->discard_calls < FAKE_HOST_MAX_DISCARDS)
+		fh->discards[fh->discard_calls] =
+			(struct fake_discard){ gpa, len, balloon };
+	fh->discard_calls++;
+	if (!len || gpa < fh->ram_base || gpa - fh->ram_base > fh->ram_size ||
+	    len > fh->ram_size - (gpa - fh->ram_base)) {
+		fh->discard_refused++;
+		return -EINVAL;
+	}
+	start = (gpa - fh->ram_base + 4095) & ~4095ULL;
+	end = (gpa - fh->ram_base + len) & ~4095ULL;
+	if (start >= end)
+		return 0;
+	memset(fh->ram + start, 0, end - start);
+	fh->discarded_bytes += end - start;
+	return end - start;
+}
+
+static void fake_reclaim(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct fake_host *fh = ctx;
+
+	if (fh->reclaim_calls < FAKE_HOST_MAX_DISCARDS)
+		fh->reclaims[fh->reclaim_calls] =
+			(struct fake_discard){ gpa, len, true };
+	fh->reclaim_calls++;
+}
+
 void fake_host_reset_records(struct fake_host *fh)
 {
+	fh->discard_calls = 0;
+	fh->discard_refused = 0;
+	fh->reclaim_calls = 0;
+	fh->discarded_bytes = 0;
 	fh->guest_ptr_calls = 0;
 	fh->guest_ptr_refused = 0;
 	memset(fh->irq_level, 0, sizeof(fh->irq_level));
@@ -344,6 +382,8 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.watch = fake_watch;
 	fh->hs.unwatch = fake_unwatch;
 	fh->hs.watch_events = fake_watch_events;
+	fh->hs.discard = fake_discard;
+	fh->hs.reclaim = fake_reclaim;
 	fake_host_reset_records(fh);
 	return 0;
 }

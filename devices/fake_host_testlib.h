@@ -23,6 +23,7 @@
 #define FAKE_HOST_MAX_MSI	64
 #define FAKE_HOST_MAX_IOEVENTFDS	64
 #define FAKE_HOST_MAX_WATCHES	64
+#define FAKE_HOST_MAX_DISCARDS	256
 
 struct fake_host {
 	/* Hand &fh->hs to the device; hs.ctx points back at this struct. */
@@ -88,6 +89,18 @@ struct fake_host {
 	struct host_watch *watches[FAKE_HOST_MAX_WATCHES];
 	unsigned int watch_events[FAKE_HOST_MAX_WATCHES];	/* HOST_WATCH_* */
 	unsigned int n_watches;
+
+	/*
+	 * discard: each call recorded (the first FAKE_HOST_MAX_DISCARDS),
+	 * the range zeroed when it is inside RAM (whole 4 KiB pages, like
+	 * the real one), its bytes summed; reclaim likewise.
+	 */
+	struct fake_discard {
+		uint64_t gpa, len;
+		bool balloon;
+	} discards[FAKE_HOST_MAX_DISCARDS], reclaims[FAKE_HOST_MAX_DISCARDS];
+	unsigned int discard_calls, discard_refused, reclaim_calls;
+	uint64_t discarded_bytes;
 };
 
 /*

@@ -124,6 +124,19 @@ struct host_services {
 	 */
 	int (*watch_events)(void *ctx, struct host_watch *w,
 			    unsigned int events);
+
+	/*
+	 * Give guest RAM [gpa, gpa + len) back to the host (the guest
+	 * reads zeros there afterwards); only whole backing pages go.
+	 * @balloon: the balloon holds these 4 KiB pages until reclaim (with
+	 * hugetlb backing a 2 MiB page goes once the balloon holds all of
+	 * it).  Returns the bytes given back now, or -EINVAL when the range
+	 * is not inside one RAM region.  The loop's thread.
+	 */
+	int64_t (*discard)(void *ctx, uint64_t gpa, uint64_t len, bool balloon);
+
+	/* The balloon gives [gpa, gpa + len) back (all: 0, UINT64_MAX). */
+	void (*reclaim)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
 #define HOST_WATCH_IN	1u

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OPT_KEY_MAX	16	/* bytes with the NUL */
+#define OPT_KEY_MAX	24	/* bytes with the NUL */
 
 /*
  * Take the next "key=value" of *@spec into @key and @value (room for

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../devices/virtio/balloon.h"
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/net.h"
 #include "config.h"
@@ -258,6 +259,28 @@ static int opt_pin(struct vm_config *cfg, const char *v, struct wisp_err *err)
 	return 0;
 }
 
+static int opt_ksm(struct vm_config *cfg, const char *v, struct wisp_err *err)
+{
+	(void)v;
+	(void)err;
+	cfg->ksm = true;
+	return 0;
+}
+
+static int opt_balloon(struct vm_config *cfg, const char *v,
+		       struct wisp_err *err)
+{
+	char msg[200];
+
+	if (cfg->balloon)
+		return usage_err(err, "--balloon given twice");
+	if (balloon_parse_options(v ? v : "", &cfg->balloon_opts, msg,
+				  sizeof(msg)))
+		return usage_err(err, "--balloon: %s", msg);
+	cfg->balloon = true;
+	return 0;
+}
+
 static int opt_hugepages(struct vm_config *cfg, const char *v,
 			 struct wisp_err *err)
 {
@@ -367,6 +390,12 @@ struct option_desc {
 		     struct wisp_err *err);
 };
 
+/* An @arg "[=...]": the value only as --name=VALUE, else NULL. */
+static bool optional_value(const struct option_desc *opt)
+{
+	return opt->arg && opt->arg[0] == '[';
+}
+
 static const struct option_desc options[] = {
 	{ "kernel", 0, "FILE", "guest kernel: bzImage, or ELF with a PVH note (or give it as the last argument)", opt_kernel },
 	{ "name", 0, "NAME", "name of this VM (default wisp-PID)", opt_name },
@@ -379,6 +408,8 @@ static const struct option_desc options[] = {
 	{ "net", 0, "SPEC", "virtio-net on a tap (repeatable): " NET_OPTIONS_HELP, opt_net },
 	{ "pin", 0, "CPULIST", "pin vCPU i to the i-th host CPU of CPULIST (like 0,2-3)", opt_pin },
 	{ "hugepages", 0, NULL, "back guest RAM with 2 MiB hugetlb pages", opt_hugepages },
+	{ "ksm", 0, NULL, "let KSM merge identical guest pages (not with --hugepages)", opt_ksm },
+	{ "balloon", 0, "[=LIST]", "virtio-balloon; LIST: " BALLOON_OPTIONS_HELP " (see docs/memory.md)", opt_balloon },
 	{ "console", 0, "KIND", "serial console: stdio (default), none, file=PATH", opt_console },
 	{ "timeout", 0, "SECONDS", "stop the VM after SECONDS (exit status 83)", opt_timeout },
 	{ "reboot", 0, "POLICY", "on a guest reset or reboot: exit (status 80, default) or restart", opt_reboot },
@@ -453,7 +484,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg,
 					 arg);
 		if (arg[1] == '-' && arg[2 + name_len] == '=')
 			value = arg + 3 + name_len;
-		if (opt->arg && !value) {
+		if (opt->arg && !value && !optional_value(opt)) {
 			if (i + 1 >= argc)
 				return usage_err(err, "option '%s' needs a value (%s)",
 						 arg, opt->arg);
@@ -476,6 +507,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg,
 				 cfg->n_pin, cfg->cpus);
 	if (cfg->hugepages && (cfg->mem_size & ((2ULL << 20) - 1)))
 		return usage_err(err, "--mem must be a multiple of 2 MiB with --hugepages");
+	if (cfg->hugepages && cfg->ksm)
+		return usage_err(err, "--ksm cannot merge hugetlb pages: give --ksm or --hugepages, not both");
 	if (cfg->metrics_listen && !cfg->metrics_listen_any &&
 	    !control_listen_is_loopback(cfg->metrics_listen))
 		return usage_err(err, "--metrics-listen: %s is not a loopback address (add --metrics-listen-any to serve metrics to other hosts)",
@@ -502,7 +535,9 @@ void config_print_help(void *out)
 				 options[i].arg ? options[i].arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s",
-				 options[i].name, options[i].arg ? " " : "",
+				 options[i].name,
+				 options[i].arg && !optional_value(&options[i]) ?
+				 " " : "",
 				 options[i].arg ? options[i].arg : "");
 		fprintf(f, "  %-24s %s\n", left, options[i].help);
 	}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../devices/virtio/balloon.h"
 #include "error.h"
 
 #define WISP_MAX_CPUS		254	/* xAPIC IDs; 0xff is broadcast */
@@ -50,6 +51,9 @@ struct vm_config {
 	unsigned int n_pin;		/* 0: no pinning */
 	uint16_t pin[WISP_MAX_CPUS];	/* host CPU of vCPU i */
 	bool hugepages;
+	bool ksm;			/* MADV_MERGEABLE guest RAM */
+	bool balloon;			/* --balloon given */
+	struct balloon_options balloon_opts;
 	enum console_kind console;
 	const char *console_path;	/* CONSOLE_FILE */
 	unsigned int timeout_sec;	/* 0: none */

@@ -77,6 +77,7 @@ static const char *const op_names[] = {
 	[CONTROL_SHUTDOWN] = "shutdown",
 	[CONTROL_STOP] = "stop",
 	[CONTROL_STAT] = "stat",
+	[CONTROL_BALLOON] = "balloon",
 };
 
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
@@ -180,6 +181,15 @@ int control_parse_request(const char *line, size_t len,
 				goto out;
 			}
 			req->prometheus = !strcmp(f, "prometheus");
+		} else if (req->op == CONTROL_BALLOON &&
+			   !strcmp(key, "target_bytes")) {
+			if (!json_object_is_type(val, json_type_int) ||
+			    json_object_get_int64(val) < 0) {
+				snprintf(msg, msg_len, "'target_bytes' must be a whole number of bytes, 0 or more");
+				goto out;
+			}
+			req->has_target = true;
+			req->target_bytes = json_object_get_int64(val);
 		} else {
 			snprintf(msg, msg_len, "unknown field '%.64s' for request '%s'",
 				 key, name);
@@ -275,6 +285,7 @@ static struct json_object *vm_info(struct control *c)
 	m = json_object_new_object();
 	add_u64(m, "size_bytes", c->cfg->mem_size);
 	add_str(m, "backing", vm->mem.hugetlb ? "hugetlb" : "thp");
+	json_object_object_add(m, "ksm", json_object_new_boolean(c->cfg->ksm));
 	json_object_object_add(o, "memory", m);
 	a = json_object_new_array();
 	for (i = 0; i < vm->n_disks; i++) {
@@ -301,6 +312,19 @@ static struct json_object *vm_info(struct control *c)
 		add_str(e, "mac", mac);
 		add_int(e, "queues", n->tap.n_fds ? n->tap.n_fds : 1);
 		add_str(e, "link", net_link_up(vm->nets[i]) ? "up" : "down");
+		json_object_array_add(a, e);
+	}
+	if (vm->balloon) {
+		const struct balloon_options *b = &c->cfg->balloon_opts;
+		struct json_object *e = json_object_new_object();
+
+		add_str(e, "id", "balloon0");
+		add_str(e, "kind", "virtio-balloon");
+		json_object_object_add(e, "deflate_on_oom",
+				       json_object_new_boolean(b->deflate_on_oom));
+		json_object_object_add(e, "free_page_reporting",
+				       json_object_new_boolean(b->free_page_reporting));
+		add_int(e, "stats_interval_s", b->stats_interval);
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "devices", a);
@@ -440,7 +464,75 @@ static struct json_object *vm_stat(struct control *c)
 		add_u64(e, "rx_dropped", s.rx_no_fit + s.rx_bad_buffer);
 		json_object_array_add(a, e);
 	}
+	if (vm->balloon) {
+		struct json_object *e = json_object_new_object();
+		struct balloon_status b;
+
+		balloon_get_status(vm->balloon, &b);
+		add_str(e, "id", "balloon0");
+		add_str(e, "kind", "virtio-balloon");
+		add_u64(e, "target_bytes", b.target_pages << BALLOON_PAGE_SHIFT);
+		add_u64(e, "actual_bytes", b.actual_pages << BALLOON_PAGE_SHIFT);
+		add_u64(e, "inflated_pages", b.inflated_pages);
+		add_u64(e, "deflated_pages", b.deflated_pages);
+		add_u64(e, "discarded_bytes", b.discarded_bytes);
+		add_u64(e, "reported_bytes", b.reported_bytes);
+		add_u64(e, "bad_pfns", b.bad_pfns + b.capped_pfns);
+		json_object_array_add(a, e);
+	}
 	json_object_object_add(o, "devices", a);
+	return o;
+}
+
+/* The balloon request's reply object: target, actual, counters, stats. */
+static struct json_object *balloon_reply(struct balloon_dev *d)
+{
+	static const char *const names[BALLOON_STAT_TAGS] = {
+		[BALLOON_STAT_SWAP_IN] = "swap_in_bytes",
+		[BALLOON_STAT_SWAP_OUT] = "swap_out_bytes",
+		[BALLOON_STAT_MAJFLT] = "major_faults",
+		[BALLOON_STAT_MINFLT] = "minor_faults",
+		[BALLOON_STAT_MEMFREE] = "free_bytes",
+		[BALLOON_STAT_MEMTOT] = "total_bytes",
+		[BALLOON_STAT_AVAIL] = "available_bytes",
+		[BALLOON_STAT_CACHES] = "caches_bytes",
+		[BALLOON_STAT_HTLB_PGALLOC] = "hugetlb_allocations",
+		[BALLOON_STAT_HTLB_PGFAIL] = "hugetlb_failures",
+	};
+	struct json_object *o = json_object_new_object(), *st;
+	struct balloon_status b;
+	unsigned int i;
+
+	balloon_get_status(d, &b);
+	add_u64(o, "target_bytes", b.target_pages << BALLOON_PAGE_SHIFT);
+	add_u64(o, "actual_bytes", b.actual_pages << BALLOON_PAGE_SHIFT);
+	add_u64(o, "inflated_pages", b.inflated_pages);
+	add_u64(o, "deflated_pages", b.deflated_pages);
+	add_u64(o, "discarded_bytes", b.discarded_bytes);
+	add_u64(o, "reported_bytes", b.reported_bytes);
+	add_u64(o, "bad_pfns", b.bad_pfns);
+	add_u64(o, "capped_pfns", b.capped_pfns);
+	add_u64(o, "bad_buffers", b.bad_buffers);
+	/* What the guest's driver accepted (all false before it loads). */
+	st = json_object_new_object();
+	json_object_object_add(st, "stats",
+			       json_object_new_boolean(b.stats_queue));
+	json_object_object_add(st, "deflate_on_oom",
+			       json_object_new_boolean(b.deflate_on_oom));
+	json_object_object_add(st, "free_page_reporting",
+			       json_object_new_boolean(b.free_page_reporting));
+	json_object_object_add(o, "negotiated", st);
+	if (b.stats_queue && b.stats_updates) {
+		st = json_object_new_object();
+		add_u64(st, "age_ms", b.stats_age_ms);
+		add_u64(st, "updates", b.stats_updates);
+		for (i = 0; i < BALLOON_STAT_TAGS; i++)
+			if (b.stats_present >> i & 1)
+				add_u64(st, names[i], b.stats[i]);
+		json_object_object_add(o, "stats", st);
+	} else {
+		json_object_object_add(o, "stats", NULL);
+	}
 	return o;
 }
 
@@ -632,6 +724,13 @@ static bool client_request(struct client *cl, const struct control_request *req)
 		if (c->cfg->verbose)
 			fprintf(stderr, "wisp: control: stop\n");
 		break;
+	case CONTROL_BALLOON:
+		if (!vm->balloon)
+			return client_error(cl, "no balloon (start the VM with --balloon)");
+		if (req->has_target &&
+		    balloon_set_target(vm->balloon, req->target_bytes))
+			return client_error(cl, "'target_bytes' is more than the guest's RAM");
+		break;
 	default:
 		break;
 	}
@@ -639,6 +738,8 @@ static bool client_request(struct client *cl, const struct control_request *req)
 	add_str(o, "request", op_names[req->op]);
 	if (req->op == CONTROL_INFO) {
 		json_object_object_add(o, "info", vm_info(c));
+	} else if (req->op == CONTROL_BALLOON) {
+		json_object_object_add(o, "balloon", balloon_reply(vm->balloon));
 	} else if (req->op == CONTROL_STAT) {
 		struct json_object *s = vm_stat(c);
 

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -37,12 +38,15 @@ enum control_op {
 	CONTROL_SHUTDOWN,
 	CONTROL_STOP,
 	CONTROL_STAT,
+	CONTROL_BALLOON,
 };
 
 struct control_request {
 	enum control_op op;
 	double timeout;			/* shutdown: seconds, 0: never */
 	bool prometheus;		/* stat: "format": "prometheus" */
+	bool has_target;		/* balloon: "target_bytes" given */
+	uint64_t target_bytes;
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -122,8 +123,96 @@ int guest_mem_map(struct guest_mem *mem, uint64_t size, bool hugepages,
 	return 0;
 }
 
+#define PAGE_4K		4096ULL
+#define PAGES_PER_2MB	(HUGE_2MB / PAGE_4K)
+
+/* Every 4 KiB page of the 2 MiB page holding @page is the balloon's. */
+static bool huge_page_ballooned(const struct guest_mem *mem, uint64_t page)
+{
+	uint64_t first = page & ~(PAGES_PER_2MB - 1), i;
+
+	for (i = 0; i < PAGES_PER_2MB / 64; i++)
+		if (mem->ballooned[first / 64 + i] != ~0ULL)
+			return false;
+	return true;
+}
+
+static int64_t discard_host(uint8_t *start, uint8_t *end)
+{
+	if (start >= end)
+		return 0;
+	if (madvise(start, end - start, MADV_DONTNEED))
+		return -errno;
+	return end - start;
+}
+
+int64_t guest_mem_discard(struct guest_mem *mem, uint64_t gpa, uint64_t len,
+			  bool balloon)
+{
+	uint64_t page_size = mem->hugetlb ? HUGE_2MB : PAGE_4K;
+	uint8_t *host = guest_ptr(mem, gpa, len), *start, *end;
+	uint64_t off, first, last, p;
+	int64_t done = 0, n;
+
+	if (!host || !len)
+		return -EINVAL;
+	off = host - mem->base;
+	if (!mem->hugetlb || !balloon) {
+		/* Whole backing pages inside the range. */
+		start = mem->base + ((off + page_size - 1) & ~(page_size - 1));
+		end = mem->base + ((off + len) & ~(page_size - 1));
+		return discard_host(start, end);
+	}
+	if (!mem->ballooned) {
+		mem->ballooned = calloc((mem->size / PAGE_4K + 63) / 64, 8);
+		if (!mem->ballooned)
+			return -ENOMEM;
+	}
+	first = (off + PAGE_4K - 1) / PAGE_4K;
+	last = (off + len) / PAGE_4K;		/* exclusive */
+	for (p = first; p < last; p++)
+		mem->ballooned[p / 64] |= 1ULL << (p % 64);
+	/* The 2 MiB pages this touched that are the balloon's now. */
+	for (p = first & ~(PAGES_PER_2MB - 1); p < last; p += PAGES_PER_2MB) {
+		if (!huge_page_ballooned(mem, p))
+			continue;
+		n = discard_host(mem->base + p * PAGE_4K,
+				 mem->base + (p + PAGES_PER_2MB) * PAGE_4K);
+		if (n < 0)
+			return n;
+		done += n;
+	}
+	return done;
+}
+
+void guest_mem_reclaim(struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint64_t off, p, last;
+	uint8_t *host;
+
+	if (!mem->ballooned)
+		return;
+	if (!gpa && len == UINT64_MAX) {
+		memset(mem->ballooned, 0, (mem->size / PAGE_4K + 63) / 64 * 8);
+		return;
+	}
+	host = guest_ptr(mem, gpa, len);
+	if (!host || !len)
+		return;
+	off = host - mem->base;
+	last = (off + len + PAGE_4K - 1) / PAGE_4K;
+	for (p = off / PAGE_4K; p < last; p++)
+		mem->ballooned[p / 64] &= ~(1ULL << (p % 64));
+}
+
+int guest_mem_mergeable(struct guest_mem *mem)
+{
+	return madvise(mem->base, mem->size, MADV_MERGEABLE) ? -errno : 0;
+}
+
 void guest_mem_unmap(struct guest_mem *mem)
 {
+	free(mem->ballooned);
 	if (mem->mapped)
 		munmap(mem->base, mem->size);
 	memset(mem, 0, sizeof(*mem));

@@ -33,6 +33,7 @@ struct guest_mem {
 	uint64_t size;
 	bool hugetlb;		/* mapped with MAP_HUGETLB (2 MiB pages) */
 	bool mapped;		/* owned mapping to munmap */
+	uint64_t *ballooned;	/* hugetlb: a bit per 4 KiB page the balloon holds */
 };
 
 /*
@@ -60,6 +61,24 @@ void guest_mem_unmap(struct guest_mem *mem);
  * any (the layout never changes after construction).
  */
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/*
+ * Give guest RAM [gpa, gpa + len) back to the host: the guest reads zeros
+ * there afterwards.  Only whole backing pages go: 4 KiB pages (a
+ * transparent hugepage is split), or with hugetlb whole 2 MiB pages.
+ * With @balloon the 4 KiB pages are the balloon's until
+ * guest_mem_reclaim(); with hugetlb a 2 MiB page goes once the balloon
+ * holds all 512 of its pages.  Returns the bytes given back now, -EINVAL
+ * when the range is not inside one RAM region, -ENOMEM.  One thread.
+ */
+int64_t guest_mem_discard(struct guest_mem *mem, uint64_t gpa, uint64_t len,
+			  bool balloon);
+
+/* The balloon lets go of [gpa, gpa + len) (all of RAM: 0, UINT64_MAX). */
+void guest_mem_reclaim(struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* Let KSM merge guest RAM (MADV_MERGEABLE).  Returns 0 or -errno. */
+int guest_mem_mergeable(struct guest_mem *mem);
 
 /* Bytes of RAM below the hole (the size of region 0). */
 uint64_t guest_low_ram_size(const struct guest_mem *mem);

@@ -225,6 +225,44 @@ static void kvm_metrics(struct text *t, struct json_object *vcpus,
 	}
 }
 
+static void balloon_metrics(struct text *t, struct json_object *devs)
+{
+	static const struct {
+		const char *metric, *type, *help, *key;
+	} fams[] = {
+		{ "wisp_balloon_target_bytes", "gauge",
+		  "What the host asked the guest's balloon to hold.", "target_bytes" },
+		{ "wisp_balloon_actual_bytes", "gauge",
+		  "What the guest says its balloon holds.", "actual_bytes" },
+		{ "wisp_balloon_discarded_bytes_total", "counter",
+		  "Guest RAM given back to the host by the balloon and free page reporting.",
+		  "discarded_bytes" },
+		{ "wisp_balloon_reported_bytes_total", "counter",
+		  "Guest RAM the guest reported free.", "reported_bytes" },
+	};
+	size_t i, f, n = devs ? json_object_array_length(devs) : 0;
+	char labels[128];
+
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		bool any = false;
+
+		for (i = 0; i < n; i++) {
+			struct json_object *d = json_object_array_get_idx(devs, i);
+
+			if (strcmp(get_str(d, "kind"), "virtio-balloon"))
+				continue;
+			if (!any)
+				family(t, fams[f].metric, fams[f].type,
+				       fams[f].help);
+			any = true;
+			device_label(labels, sizeof(labels), get_str(d, "id"),
+				     "");
+			sample(t, fams[f].metric, labels,
+			       get_u64(d, fams[f].key));
+		}
+	}
+}
+
 char *metrics_format(struct json_object *stat)
 {
 	static const char *const reasons[] = {
@@ -287,6 +325,7 @@ char *metrics_format(struct json_object *stat)
 	       mem ? get_u64(mem, "resident_bytes") : 0);
 	blk_metrics(&t, devs);
 	net_metrics(&t, devs);
+	balloon_metrics(&t, devs);
 	ok = !ferror(t.f);
 	ok = !fclose(t.f) && ok;
 	free(name);

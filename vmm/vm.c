@@ -385,6 +385,20 @@ static void pci_mmio64_window(const struct vm *vm, uint64_t *base,
 			(unsigned long long)limit);
 }
 
+static int64_t hs_discard(void *ctx, uint64_t gpa, uint64_t len, bool balloon)
+{
+	struct vm *vm = ctx;
+
+	return guest_mem_discard(&vm->mem, gpa, len, balloon);
+}
+
+static void hs_reclaim(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = ctx;
+
+	guest_mem_reclaim(&vm->mem, gpa, len);
+}
+
 static void hs_request_stop(void *ctx, int status)
 {
 	vm_request_stop(ctx, status);
@@ -559,6 +573,8 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.watch = hs_watch,
 		.unwatch = hs_unwatch,
 		.watch_events = hs_watch_events,
+		.discard = hs_discard,
+		.reclaim = hs_reclaim,
 	};
 	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
 	if (ret)
@@ -854,6 +870,24 @@ static int setup_nets(struct vm *vm, struct wisp_err *err)
 	return 0;
 }
 
+static int setup_balloon(struct vm *vm, struct wisp_err *err)
+{
+	char msg[200];
+	int e = 0, ret;
+
+	if (!vm->cfg->balloon)
+		return 0;
+	vm->balloon = balloon_create(&vm->hs, &vm->cfg->balloon_opts,
+				     vm->cfg->mem_size, msg, sizeof(msg), &e);
+	if (!vm->balloon)
+		return err_set(err, WISP_EXIT_OSERR, -e, "--balloon: %s", msg);
+	ret = pci_host_add(&vm->pci, balloon_pci_device(vm->balloon));
+	if (ret < 0)
+		return err_set(err, WISP_EXIT_USAGE, -ret,
+			       "--balloon: no room on the PCI bus");
+	return 0;
+}
+
 static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 {
 	unsigned int i;
@@ -922,6 +956,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	/* Guest RAM and the guest in it first: bad input fails before KVM. */
 	if (!ret)
 		ret = guest_mem_map(&vm->mem, cfg->mem_size, cfg->hugepages, err);
+	if (!ret && cfg->ksm && (ret = guest_mem_mergeable(&vm->mem)))
+		ret = err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
+			      "--ksm: %s (a kernel without CONFIG_KSM?)",
+			      strerror(-ret));
 	if (!ret)
 		ret = load_guest(vm, err);
 	if (!ret)
@@ -940,6 +978,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_disks(vm, err);
 	if (!ret)
 		ret = setup_nets(vm, err);
+	if (!ret)
+		ret = setup_balloon(vm, err);
 	if (!ret)
 		ret = setup_firmware(vm, err);
 	if (!ret)
@@ -1006,6 +1046,7 @@ void vm_destroy(struct vm *vm)
 			print_net_stats(vm, i);
 		net_destroy(vm->nets[i]);
 	}
+	balloon_destroy(vm->balloon);
 	for (i = vm->n_disks; i-- > 0;)
 		blk_destroy(vm->disks[i]);
 	pvpanic_destroy(vm->pvpanic);

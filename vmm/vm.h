@@ -12,6 +12,7 @@
 
 #include "../devices/host.h"
 #include "../devices/pci.h"
+#include "../devices/virtio/balloon.h"
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/net.h"
 #include "bus.h"
@@ -87,6 +88,7 @@ struct vm {
 	unsigned int n_disks;		/* created */
 	struct net_dev *nets[WISP_MAX_NETS];
 	unsigned int n_nets;		/* created */
+	struct balloon_dev *balloon;	/* --balloon, else NULL */
 	struct kernel_image kernel;
 	struct vcpu *vcpus;
 	unsigned int n_vcpus;		/* created so far */

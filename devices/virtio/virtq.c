@@ -173,7 +173,8 @@ int virtq_pop(struct virtq *q, struct virtq_buf *bufs, unsigned int max,
 			if (n == max)
 				return fail(q, "chain has more buffers than the device takes");
 			bufs[n++] = (struct virtq_buf){
-				hs->guest_ptr(hs->ctx, d.addr, d.len), d.len, w,
+				.base = hs->guest_ptr(hs->ctx, d.addr, d.len),
+				.len = d.len, .writable = w, .gpa = d.addr,
 			};
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))

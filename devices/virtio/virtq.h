@@ -32,6 +32,7 @@ struct virtq_buf {
 	uint8_t *base;
 	uint32_t len;
 	bool writable;
+	uint64_t gpa;			/* where @base is in the guest */
 };
 
 struct virtq {
