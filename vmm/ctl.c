@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The control client: "wisp list|info|pause|resume|shutdown|stop|stat"
+ * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon"
  * (docs/control.md, "The command line").  Every subcommand goes through
  * the same two steps: ctl_open() connects to a VM's socket and
  * ctl_call() sends one request line and reads its reply line, each
@@ -27,6 +27,7 @@
 
 #include <json-c/json.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "error.h"
 
@@ -45,6 +46,9 @@ struct ctl_opts {
 	bool has_timeout;
 	double timeout;		/* shutdown --timeout */
 	double interval;	/* stat --watch */
+	bool has_size;
+	uint64_t size;		/* balloon SIZE, bytes */
+	bool stats;		/* balloon --stats */
 };
 
 struct ctl_cmd;
@@ -58,6 +62,8 @@ enum {
 	OPT_TIMEOUT	= 1 << 1,
 	OPT_WATCH	= 1 << 2,
 	OPT_PROMETHEUS	= 1 << 3,
+	OPT_SIZE	= 1 << 4,	/* a SIZE after NAME */
+	OPT_STATS	= 1 << 5,
 };
 
 struct ctl_cmd {
@@ -220,6 +226,19 @@ void ctl_format_cpus(const int *cpus, size_t n, char *buf, size_t size)
 		at += len;
 		i = j + 1;
 	}
+}
+
+int ctl_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v;
+	int ret = parse_size(s, 1ULL << 20, &v);
+
+	if (ret)
+		return ret;
+	if (v > INT64_MAX)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }
 
 /* Time and deadlines, in milliseconds of CLOCK_MONOTONIC. */
@@ -1164,6 +1183,116 @@ static int run_stat(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 	return ret;
 }
 
+/*
+ * The balloon's state: its target and what the guest did, from the
+ * "balloon" object of a reply.
+ */
+static void balloon_print(json_object *b)
+{
+	static const char *const features[] = {
+		"stats", "deflate_on_oom", "free_page_reporting", NULL,
+	};
+	json_object *neg = jget(b, "negotiated");
+	const char *const *f;
+	const char *sep = "";
+	char target[32], actual[32], disc[32], rep[32];
+
+	jsize(b, "target_bytes", target, sizeof(target));
+	jsize(b, "actual_bytes", actual, sizeof(actual));
+	jsize(b, "discarded_bytes", disc, sizeof(disc));
+	jsize(b, "reported_bytes", rep, sizeof(rep));
+	printf("target     %s\n", target);
+	printf("actual     %s\n", actual);
+	printf("pages      %" PRIu64 " inflated, %" PRIu64 " deflated\n",
+	       json_object_get_uint64(jget(b, "inflated_pages")),
+	       json_object_get_uint64(jget(b, "deflated_pages")));
+	printf("given back %s discarded, %s reported free\n", disc, rep);
+	printf("refused    %" PRIu64 " bad PFNs, %" PRIu64 " capped PFNs, %"
+	       PRIu64 " bad buffers\n",
+	       json_object_get_uint64(jget(b, "bad_pfns")),
+	       json_object_get_uint64(jget(b, "capped_pfns")),
+	       json_object_get_uint64(jget(b, "bad_buffers")));
+	printf("features   ");
+	for (f = features; *f; f++) {
+		if (!json_object_get_boolean(jget(neg, *f)))
+			continue;
+		printf("%s%s", sep, *f);
+		sep = ", ";
+	}
+	printf("%s\n", *sep ? "" : "none negotiated");
+}
+
+/*
+ * The guest's statistics: sizes for the members named *_bytes, numbers
+ * for the rest, in the reply's order.
+ */
+static void balloon_print_stats(json_object *b)
+{
+	json_object *st = jget(b, "stats");
+	char num[32], key[64];
+	size_t len;
+
+	if (!json_object_is_type(st, json_type_object)) {
+		printf("stats      none yet%s\n",
+		       json_object_get_boolean(jget(jget(b, "negotiated"),
+						     "stats")) ? "" :
+		       " (not negotiated: the VM needs --balloon=stats=SECONDS)");
+		return;
+	}
+	printf("stats      %.1f s old, %" PRIu64 " updates\n",
+	       jdouble(st, "age_ms", 0) / 1000.0,
+	       json_object_get_uint64(jget(st, "updates")));
+	json_object_object_foreach(st, name, val) {
+		if (!strcmp(name, "age_ms") || !strcmp(name, "updates") ||
+		    !json_object_is_type(val, json_type_int))
+			continue;
+		len = strlen(name);
+		if (len > 6 && !strcmp(name + len - 6, "_bytes")) {
+			snprintf(key, sizeof(key), "%.*s", (int)(len - 6), name);
+			ctl_format_size(json_object_get_uint64(val), num,
+					sizeof(num));
+		} else {
+			snprintf(key, sizeof(key), "%s", name);
+			snprintf(num, sizeof(num), "%" PRIu64,
+				 json_object_get_uint64(val));
+		}
+		printf("  %-20s %s\n", key, num);
+	}
+}
+
+/* balloon [SIZE]: set the target (SIZE), then show the balloon. */
+static int run_balloon(const struct ctl_cmd *cmd, const struct ctl_opts *o,
+		       struct wisp_err *err)
+{
+	json_object *args = json_object_new_object(), *b;
+	struct ctl_reply r = { 0 };
+	struct ctl_conn c;
+	char *req;
+	int ret;
+
+	if (o->has_size)
+		json_object_object_add(args, "target_bytes",
+				       json_object_new_int64((int64_t)o->size));
+	req = ctl_request(cmd->name, args);
+	json_object_put(args);
+	if (!req)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	ret = ctl_once(o, req, &c, &r, err);
+	if (!ret)
+		ret = reply_member(&c, &r, "balloon", &b, err);
+	if (!ret && o->json) {
+		puts(r.line);
+	} else if (!ret) {
+		balloon_print(b);
+		if (o->stats)
+			balloon_print_stats(b);
+	}
+	json_object_put(r.obj);
+	conn_close(&c);
+	free(req);
+	return ret;
+}
+
 /* The table of subcommands and their command lines. */
 
 static const struct ctl_cmd ctl_cmds[] = {
@@ -1183,6 +1312,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stat", "NAME [--json | --prometheus] [--watch [SECONDS]]",
 	  "counters: exits by reason per vCPU, memory, devices; --watch: rates every SECONDS (default 1)",
 	  OPT_JSON | OPT_PROMETHEUS | OPT_WATCH, true, run_stat },
+	{ "balloon", "NAME [SIZE] [--stats] [--json]",
+	  "the balloon: SIZE (K, M, G; a bare number is MiB) sets how much of the guest's RAM it should hold; without, its state; --stats: the guest's memory statistics too",
+	  OPT_JSON | OPT_SIZE | OPT_STATS, true, run_balloon },
 };
 
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -1222,6 +1354,14 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 		size_t len;
 
 		if (only_names || arg[0] != '-' || !arg[1]) {
+			if (o->name && (cmd->opts & OPT_SIZE) && !o->has_size) {
+				if (ctl_parse_size(arg, &o->size))
+					return err_set(err, WISP_EXIT_USAGE, EINVAL,
+						       "%s: bad SIZE '%s' (bytes with a K, M, G or T suffix; a bare number is MiB)",
+						       cmd->name, arg);
+				o->has_size = true;
+				continue;
+			}
 			if (o->name || !cmd->needs_name)
 				return err_set(err, WISP_EXIT_USAGE, EINVAL,
 					       "%s: unexpected argument '%s' (try 'wisp %s --help')",
@@ -1244,6 +1384,8 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 			o->json = true;
 		} else if (IS("--prometheus", OPT_PROMETHEUS) && !val) {
 			o->prometheus = true;
+		} else if (IS("--stats", OPT_STATS) && !val) {
+			o->stats = true;
 		} else if (IS("--timeout", OPT_TIMEOUT)) {
 			if (!val && i + 1 < argc)
 				val = argv[++i];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The control client: "wisp list|info|pause|resume|shutdown|stop|stat",
+ * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon",
  * each a client of a running VM's control socket (docs/control.md).
  */
 #ifndef WISP_CTL_H
@@ -42,6 +42,13 @@ int ctl_socket_path(const char *name, const char *dir, char *buf, size_t size);
  * most 86400.  0, -EINVAL (not such a number) or -ERANGE.
  */
 int ctl_parse_seconds(const char *s, double *out);
+
+/*
+ * Parse a balloon SIZE: digits with an optional K, M, G or T suffix (a bare
+ * number is MiB, as --mem), at most INT64_MAX bytes.  0, -EINVAL or
+ * -ERANGE.
+ */
+int ctl_parse_size(const char *s, uint64_t *out);
 
 /* @bytes for people: "512M", "1.5G", "19.2M", "100B". */
 void ctl_format_size(uint64_t bytes, char *buf, size_t size);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The control client's pure helpers: the socket directory, NAME to
- * socket path, --timeout/--watch values, sizes, uptimes and CPU lists.
+ * socket path, --timeout/--watch values, balloon SIZEs, sizes, uptimes
+ * and CPU lists.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,6 +99,38 @@ static void test_parse_seconds(void **state)
 			 -ERANGE);
 }
 
+static void test_parse_size(void **state)
+{
+	uint64_t v = 1;
+
+	(void)state;
+	assert_int_equal(ctl_parse_size("0", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(ctl_parse_size("256", &v), 0);	/* bare: MiB */
+	assert_true(v == 256ULL << 20);
+	assert_int_equal(ctl_parse_size("256M", &v), 0);
+	assert_true(v == 256ULL << 20);
+	assert_int_equal(ctl_parse_size("4096K", &v), 0);
+	assert_true(v == 4ULL << 20);
+	assert_int_equal(ctl_parse_size("1G", &v), 0);
+	assert_true(v == 1ULL << 30);
+	assert_int_equal(ctl_parse_size("2GiB", &v), 0);
+	assert_true(v == 2ULL << 30);
+	assert_int_equal(ctl_parse_size("8388607T", &v), 0);
+	assert_true(v == 8388607ULL << 40);
+	/* Beyond what a JSON integer of the protocol holds. */
+	assert_int_equal(ctl_parse_size("8388608T", &v), -ERANGE);
+	assert_int_equal(ctl_parse_size("99999999999999999999", &v), -ERANGE);
+	v = 7;
+	assert_int_equal(ctl_parse_size("", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("1.5G", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("12X", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("M", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size(" 1", &v), -EINVAL);
+	assert_true(v == 7);
+}
+
 static void test_format_size(void **state)
 {
 	static const struct {
@@ -188,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_run_dir),
 		cmocka_unit_test(test_socket_path),
 		cmocka_unit_test(test_parse_seconds),
+		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_format_uptime),
 		cmocka_unit_test(test_format_cpus),
