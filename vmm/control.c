@@ -757,7 +757,9 @@ static bool client_request(struct client *cl, const struct control_request *req)
 			json_object_object_add(o, "stat", s);
 		}
 	} else {
+		/* What the request set going (a guest may power off at once). */
 		add_str(o, "state", req->op == CONTROL_STOP ? "stopping" :
+			req->op == CONTROL_SHUTDOWN ? "shutting-down" :
 			vm_state(c));
 	}
 	ok = client_reply(cl, o);

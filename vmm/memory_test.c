@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The guest RAM layout and the checked translator, at every edge. */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -140,6 +141,96 @@ static void test_mapping_2m_aligned(void **state)
 	}
 }
 
+/* Is every byte of [p, p + len) @v? */
+static bool all_bytes(const uint8_t *p, uint64_t len, uint8_t v)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* 4 KiB backing: whole pages inside the range go, the rest stays. */
+static void test_discard(void **state)
+{
+	struct wisp_err err = { 0 };
+	struct guest_mem m;
+
+	(void)state;
+	assert_int_equal(guest_mem_map(&m, 16 * MiB, false, &err), 0);
+	memset(m.base, 0xaa, 16 * MiB);
+	/* [4 KiB + 100, 5 * 4 KiB + 100): pages 2-4 only. */
+	assert_int_equal(guest_mem_discard(&m, 4096 + 100, 4 * 4096, false),
+			 3 * 4096);
+	assert_true(all_bytes(m.base, 2 * 4096, 0xaa));
+	assert_true(all_bytes(m.base + 2 * 4096, 3 * 4096, 0));
+	assert_true(all_bytes(m.base + 5 * 4096, 4096, 0xaa));
+	/* Less than a page: nothing. */
+	assert_int_equal(guest_mem_discard(&m, 8 * 4096 + 1, 4095, true), 0);
+	assert_true(all_bytes(m.base + 8 * 4096, 4096, 0xaa));
+	/* Outside RAM, across its end, empty, wrapping: refused. */
+	assert_int_equal(guest_mem_discard(&m, 16 * MiB, 4096, true), -EINVAL);
+	assert_int_equal(guest_mem_discard(&m, 16 * MiB - 4096, 8192, true),
+			 -EINVAL);
+	assert_int_equal(guest_mem_discard(&m, 0, 0, true), -EINVAL);
+	assert_int_equal(guest_mem_discard(&m, UINT64_MAX - 4095, 8192, true),
+			 -EINVAL);
+	/* The balloon's pages need no bitmap without hugetlb. */
+	assert_null(m.ballooned);
+	guest_mem_reclaim(&m, 0, UINT64_MAX);
+	guest_mem_unmap(&m);
+}
+
+/*
+ * hugetlb rules (ordinary pages standing in: madvise zeroes them the same
+ * way): the balloon gives a 2 MiB page back only once it holds all 512 of
+ * its pages, a page reclaimed in between keeps it, and reported ranges
+ * give back only whole 2 MiB pages.
+ */
+static void test_discard_hugetlb(void **state)
+{
+	struct wisp_err err = { 0 };
+	struct guest_mem m;
+	uint64_t i;
+
+	(void)state;
+	assert_int_equal(guest_mem_map(&m, 8 * MiB, false, &err), 0);
+	m.hugetlb = true;
+	memset(m.base, 0xaa, 8 * MiB);
+	/* 511 of the 512 pages of [2 MiB, 4 MiB), one by one, twice. */
+	for (i = 0; i < 511; i++)
+		assert_int_equal(guest_mem_discard(&m, 2 * MiB + i * 4096, 4096,
+						   true), 0);
+	assert_int_equal(guest_mem_discard(&m, 2 * MiB + 7 * 4096, 4096, true), 0);
+	assert_true(all_bytes(m.base + 2 * MiB, 2 * MiB, 0xaa));
+	/* The guest takes page 5 back, then the last page goes in: kept. */
+	guest_mem_reclaim(&m, 2 * MiB + 5 * 4096, 4096);
+	assert_int_equal(guest_mem_discard(&m, 4 * MiB - 4096, 4096, true), 0);
+	assert_true(all_bytes(m.base + 2 * MiB, 2 * MiB, 0xaa));
+	/* Page 5 back in the balloon: the whole 2 MiB page goes. */
+	assert_int_equal(guest_mem_discard(&m, 2 * MiB + 5 * 4096, 4096, true),
+			 2 * MiB);
+	assert_true(all_bytes(m.base + 2 * MiB, 2 * MiB, 0));
+	assert_true(all_bytes(m.base, 2 * MiB, 0xaa));
+	assert_true(all_bytes(m.base + 4 * MiB, 4 * MiB, 0xaa));
+	/* A run covering [4 MiB, 6 MiB) at once. */
+	assert_int_equal(guest_mem_discard(&m, 4 * MiB, 2 * MiB, true), 2 * MiB);
+	/* After a reset (all reclaimed), a partial run gives nothing back. */
+	guest_mem_reclaim(&m, 0, UINT64_MAX);
+	memset(m.base, 0xbb, 8 * MiB);
+	assert_int_equal(guest_mem_discard(&m, 6 * MiB, MiB, true), 0);
+	assert_int_equal(guest_mem_discard(&m, 2 * MiB, 2 * MiB - 4096, true), 0);
+	assert_true(all_bytes(m.base, 8 * MiB, 0xbb));
+	/* Reported free ranges: only whole, aligned 2 MiB pages inside. */
+	assert_int_equal(guest_mem_discard(&m, MiB, 4 * MiB, false), 2 * MiB);
+	assert_true(all_bytes(m.base, 2 * MiB, 0xbb));
+	assert_true(all_bytes(m.base + 2 * MiB, 2 * MiB, 0));
+	assert_true(all_bytes(m.base + 4 * MiB, 4 * MiB, 0xbb));
+	guest_mem_unmap(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +239,8 @@ int main(void)
 		cmocka_unit_test(test_exactly_3g),
 		cmocka_unit_test(test_real_mapping),
 		cmocka_unit_test(test_mapping_2m_aligned),
+		cmocka_unit_test(test_discard),
+		cmocka_unit_test(test_discard_hugetlb),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

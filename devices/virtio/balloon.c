@@ -379,16 +379,20 @@ static void on_reset(void *arg)
 
 /* ---- transport callbacks (vCPU threads, the transport's lock held) ---------- */
 
-/* What queue @index is, given the negotiated features (Linux's numbering). */
+/*
+ * What queue @index is, given the negotiated features (Linux's numbering).
+ * The lock is held: the features are read directly.
+ */
 static enum queue_role role_of(struct virtio_pci *vp, unsigned int index)
 {
+	uint64_t f = vp->driver_features;
 	unsigned int next = 2;
 
 	if (index < 2)
 		return index ? Q_DEFLATE : Q_INFLATE;
-	if (virtio_pci_has_feature(vp, F_STATS_VQ) && index == next++)
+	if ((f >> F_STATS_VQ & 1) && index == next++)
 		return Q_STATS;
-	if (virtio_pci_has_feature(vp, F_REPORTING) && index == next)
+	if ((f >> F_REPORTING & 1) && index == next)
 		return Q_REPORTING;
 	return Q_NONE;
 }
