@@ -18,11 +18,10 @@
 
 #include "../fake_host_testlib.h"
 #include "balloon.h"
+#include "driver_testlib.h"
 #include "pci.h"
 
 #define DRAM		(8 << 20)
-#define QSIZE		16
-#define RING(q)		(0x1000 + (q) * 0x3000)	/* desc; avail +0x1000; used +0x2000 */
 #define BUF		0x20000
 
 #define F_STATS_VQ	1
@@ -55,27 +54,8 @@ struct bfix {
 	struct fake_host fh;
 	struct balloon_dev *dev;
 	struct pci_device *pd;
-	uint16_t avail[4];
-	uint16_t next_desc[4];
+	struct vdrv drv;
 };
-
-static void bar_wr(struct bfix *f, uint64_t off, uint32_t len, uint64_t v)
-{
-	fake_io_write(&virtio_pci_bar_io, f->pd, off, len, v);
-}
-
-static uint64_t bar_rd(struct bfix *f, uint64_t off, uint32_t len)
-{
-	uint64_t v;
-
-	assert_int_equal(fake_io_read(&virtio_pci_bar_io, f->pd, off, len, &v), 0);
-	return v;
-}
-
-static uint8_t *gpa(struct bfix *f, uint64_t a)
-{
-	return f->fh.ram + a;
-}
 
 /* The prestate, if any, is the --balloon spec. */
 static int b_setup(void **state)
@@ -93,6 +73,7 @@ static int b_setup(void **state)
 	if (!f->dev)
 		fail_msg("balloon_create: %s (%d)", msg, err);
 	f->pd = balloon_pci_device(f->dev);
+	f->drv = (struct vdrv){ .fh = &f->fh, .pd = f->pd };
 	*state = f;
 	return 0;
 }
@@ -107,74 +88,18 @@ static int b_teardown(void **state)
 	return 0;
 }
 
-/* Negotiate @features (bits below 32 and VERSION_1), set up @nq queues. */
-static void bring_up(struct bfix *f, uint32_t features, unsigned int nq)
-{
-	unsigned int q;
-
-	bar_wr(f, 0x14, 1, 1);
-	bar_wr(f, 0x14, 1, 3);
-	bar_wr(f, 0x08, 4, 0);
-	bar_wr(f, 0x0c, 4, features);
-	bar_wr(f, 0x08, 4, 1);
-	bar_wr(f, 0x0c, 4, 1);
-	bar_wr(f, 0x14, 1, 0x0b);
-	assert_int_equal(bar_rd(f, 0x14, 1), 0x0b);
-	for (q = 0; q < nq; q++) {
-		memset(gpa(f, RING(q)), 0, 0x3000);
-		bar_wr(f, 0x16, 2, q);
-		bar_wr(f, 0x18, 2, QSIZE);
-		bar_wr(f, 0x20, 8, RING(q));
-		bar_wr(f, 0x28, 8, RING(q) + 0x1000);
-		bar_wr(f, 0x30, 8, RING(q) + 0x2000);
-		bar_wr(f, 0x1c, 2, 1);
-		f->avail[q] = 0;
-		f->next_desc[q] = 0;
-	}
-	bar_wr(f, 0x14, 1, 0x0f);
-	fake_host_poll(&f->fh, 0);
-}
-
 /* Offer one buffer [addr, addr + len) on queue @q (writable if @w), kick. */
 static void offer(struct bfix *f, unsigned int q, uint64_t addr, uint32_t len,
 		  bool w)
 {
-	uint16_t d = f->next_desc[q], idx, flags = w ? 2 : 0;
-	uint8_t *p = gpa(f, RING(q) + 16 * d);
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memset(p + 14, 0, 2);
-	f->next_desc[q] = (d + 1) % QSIZE;
-	memcpy(gpa(f, RING(q) + 0x1000 + 4 + 2 * (f->avail[q] % QSIZE)), &d, 2);
-	idx = ++f->avail[q];
-	memcpy(gpa(f, RING(q) + 0x1000 + 2), &idx, 2);
-	bar_wr(f, VIRTIO_PCI_NOTIFY + 4 * q, 2, q);
-}
-
-static uint16_t used_idx(struct bfix *f, unsigned int q)
-{
-	uint16_t v;
-
-	memcpy(&v, gpa(f, RING(q) + 0x2000 + 2), 2);
-	return v;
-}
-
-static void serve_until(struct bfix *f, unsigned int q, uint16_t want)
-{
-	int i;
-
-	for (i = 0; i < 200 && used_idx(f, q) != want; i++)
-		fake_host_poll(&f->fh, 10);
-	assert_int_equal(used_idx(f, q), want);
+	vdrv_offer(&f->drv, q, 1, &addr, &len, w);
 }
 
 /* Write @n PFNs at guest @at. */
 static void put_pfns(struct bfix *f, uint64_t at, const uint32_t *pfns,
 		     unsigned int n)
 {
-	memcpy(gpa(f, at), pfns, 4 * n);
+	memcpy(vdrv_gpa(&f->drv, at), pfns, 4 * n);
 }
 
 static void test_inflate_deflate(void **state)
@@ -186,32 +111,32 @@ static void test_inflate_deflate(void **state)
 		0x100, 0x101, 0x102, 0x101, DRAM >> 12, 0xffffffff, 0x200,
 	};
 
-	bring_up(f, 0, 2);
+	vdrv_bring_up(&f->drv, 0, 2);
 	/* The target, with a configuration interrupt. */
 	assert_int_equal(balloon_set_target(f->dev, 4 << 20), 0);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG, 4), (4 << 20) >> 12);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_ISR, 1) & 2, 2);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG, 4), (4 << 20) >> 12);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_ISR, 1) & 2, 2);
 	assert_int_equal(balloon_set_target(f->dev, DRAM + 4096), -ERANGE);
 	/* num_pages is the host's; actual the driver's. */
-	bar_wr(f, VIRTIO_PCI_DEVCFG, 4, 7);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG, 4), (4 << 20) >> 12);
-	bar_wr(f, VIRTIO_PCI_DEVCFG + 4, 4, 3);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 4, 4), 3);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_DEVCFG, 4, 7);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG, 4), (4 << 20) >> 12);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_DEVCFG + 4, 4, 3);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 4, 4), 3);
 
-	memset(gpa(f, 0x100000), 0xaa, 3 * 4096);
-	memset(gpa(f, 0x200000), 0xaa, 4096);
+	memset(vdrv_gpa(&f->drv, 0x100000), 0xaa, 3 * 4096);
+	memset(vdrv_gpa(&f->drv, 0x200000), 0xaa, 4096);
 	put_pfns(f, BUF, pfns, 7);
 	offer(f, 0, BUF, sizeof(pfns), false);
-	serve_until(f, 0, 1);
+	vdrv_serve_until(&f->drv, 0, 1);
 	/* Runs: [0x100, 0x103) once, 0x101 again, 0x200; the rest refused. */
 	assert_int_equal(f->fh.discard_calls, 3);
 	assert_int_equal(f->fh.discards[0].gpa, 0x100000);
 	assert_int_equal(f->fh.discards[0].len, 3 * 4096);
 	assert_true(f->fh.discards[0].balloon);
 	assert_int_equal(f->fh.discards[2].gpa, 0x200000);
-	assert_int_equal(gpa(f, 0x100000)[0], 0);
-	assert_int_equal(gpa(f, 0x102fff)[0], 0);
-	assert_int_equal(gpa(f, 0x200000)[0], 0);
+	assert_int_equal(vdrv_gpa(&f->drv, 0x100000)[0], 0);
+	assert_int_equal(vdrv_gpa(&f->drv, 0x102fff)[0], 0);
+	assert_int_equal(vdrv_gpa(&f->drv, 0x200000)[0], 0);
 	balloon_get_status(f->dev, &st);
 	assert_int_equal(st.inflated_pages, 5);
 	assert_int_equal(st.bad_pfns, 2);
@@ -222,7 +147,7 @@ static void test_inflate_deflate(void **state)
 	/* Deflate: reclaimed in a run; a PFN outside RAM counted. */
 	put_pfns(f, BUF, (const uint32_t[]){ 0x100, 0x101, DRAM >> 12 }, 3);
 	offer(f, 1, BUF, 12, false);
-	serve_until(f, 1, 1);
+	vdrv_serve_until(&f->drv, 1, 1);
 	assert_int_equal(f->fh.reclaim_calls, 1);
 	assert_int_equal(f->fh.reclaims[0].gpa, 0x100000);
 	assert_int_equal(f->fh.reclaims[0].len, 2 * 4096);
@@ -232,9 +157,9 @@ static void test_inflate_deflate(void **state)
 
 	/* A writable buffer, or one not a multiple of 4: ignored, counted. */
 	offer(f, 0, BUF, 8, true);
-	serve_until(f, 0, 2);
+	vdrv_serve_until(&f->drv, 0, 2);
 	offer(f, 0, BUF, 7, false);
-	serve_until(f, 0, 3);
+	vdrv_serve_until(&f->drv, 0, 3);
 	balloon_get_status(f->dev, &st);
 	assert_int_equal(st.bad_buffers, 2);
 	assert_int_equal(st.inflated_pages, 5);
@@ -249,13 +174,13 @@ static void test_pfn_cap(void **state)
 	unsigned int i;
 
 	assert_non_null(pfns);
-	bring_up(f, 0, 2);
+	vdrv_bring_up(&f->drv, 0, 2);
 	/* Every other page: no runs, one discard each. */
 	for (i = 0; i < BALLOON_MAX_PFNS + 100; i++)
 		pfns[i] = 0x400 + 2 * i % 0x400;
 	put_pfns(f, 0x100000, pfns, BALLOON_MAX_PFNS + 100);
 	offer(f, 0, 0x100000, 4 * (BALLOON_MAX_PFNS + 100), false);
-	serve_until(f, 0, 1);
+	vdrv_serve_until(&f->drv, 0, 1);
 	balloon_get_status(f->dev, &st);
 	assert_int_equal(st.inflated_pages, BALLOON_MAX_PFNS);
 	assert_int_equal(st.capped_pfns, 100);
@@ -264,8 +189,8 @@ static void test_pfn_cap(void **state)
 
 static void put_stat(struct bfix *f, uint64_t at, uint16_t tag, uint64_t v)
 {
-	memcpy(gpa(f, at), &tag, 2);
-	memcpy(gpa(f, at + 2), &v, 8);
+	memcpy(vdrv_gpa(&f->drv, at), &tag, 2);
+	memcpy(vdrv_gpa(&f->drv, at + 2), &v, 8);
 }
 
 /* Statistics: kept, polled every second, capped; unknown tags ignored. */
@@ -275,7 +200,7 @@ static void test_stats(void **state)
 	struct balloon_status st;
 	unsigned int i;
 
-	bring_up(f, 1u << F_STATS_VQ | 1u << F_DEFLATE_ON_OOM, 3);
+	vdrv_bring_up(&f->drv, 1u << F_STATS_VQ | 1u << F_DEFLATE_ON_OOM, 3);
 	put_stat(f, BUF, BALLOON_STAT_MEMFREE, 100 << 20);
 	put_stat(f, BUF + 10, BALLOON_STAT_MEMTOT, 256 << 20);
 	put_stat(f, BUF + 20, 77, 5);			/* unknown */
@@ -290,9 +215,9 @@ static void test_stats(void **state)
 			 1u << BALLOON_STAT_MEMTOT | 1u << BALLOON_STAT_AVAIL);
 	assert_int_equal(st.stats[BALLOON_STAT_MEMFREE], 100 << 20);
 	assert_int_equal(st.stats[BALLOON_STAT_AVAIL], 150 << 20);
-	assert_int_equal(used_idx(f, 2), 0);		/* held */
+	assert_int_equal(vdrv_used_idx(&f->drv, 2), 0);		/* held */
 	/* The poll gives it back for refilling. */
-	serve_until(f, 2, 1);
+	vdrv_serve_until(&f->drv, 2, 1);
 	/* An oversized buffer: the first BALLOON_MAX_STATS entries only. */
 	for (i = 0; i < BALLOON_MAX_STATS + 10; i++)
 		put_stat(f, BUF + 10 * i, BALLOON_STAT_MEMFREE,
@@ -314,18 +239,18 @@ static void test_reporting(void **state)
 	struct bfix *f = *state;
 	struct balloon_status st;
 
-	bring_up(f, 1u << F_REPORTING, 3);
-	memset(gpa(f, 0x400000), 0xaa, 0x200000);
+	vdrv_bring_up(&f->drv, 1u << F_REPORTING, 3);
+	memset(vdrv_gpa(&f->drv, 0x400000), 0xaa, 0x200000);
 	offer(f, 2, 0x400000, 0x200000, true);
-	serve_until(f, 2, 1);
+	vdrv_serve_until(&f->drv, 2, 1);
 	assert_int_equal(f->fh.discard_calls, 1);
 	assert_false(f->fh.discards[0].balloon);
 	assert_int_equal(f->fh.discards[0].gpa, 0x400000);
 	assert_int_equal(f->fh.discards[0].len, 0x200000);
-	assert_int_equal(gpa(f, 0x5fffff)[0], 0);
+	assert_int_equal(vdrv_gpa(&f->drv, 0x5fffff)[0], 0);
 	/* Outside RAM: counted, given back unused. */
 	offer(f, 2, DRAM - 4096, 8192, true);
-	serve_until(f, 2, 2);
+	vdrv_serve_until(&f->drv, 2, 2);
 	balloon_get_status(f->dev, &st);
 	assert_true(st.free_page_reporting);
 	assert_int_equal(st.reported_bytes, 0x200000);
@@ -339,14 +264,14 @@ static void test_queue_numbering(void **state)
 {
 	struct bfix *f = *state;
 
-	bring_up(f, 1u << F_STATS_VQ, 3);
-	bar_wr(f, 0x16, 2, 3);			/* reporting: not negotiated */
-	bar_wr(f, 0x18, 2, QSIZE);
-	bar_wr(f, 0x20, 8, RING(3));
-	bar_wr(f, 0x28, 8, RING(3) + 0x1000);
-	bar_wr(f, 0x30, 8, RING(3) + 0x2000);
-	bar_wr(f, 0x1c, 2, 1);
-	assert_int_equal(bar_rd(f, 0x14, 1) & 0x40, 0x40);	/* NEEDS_RESET */
+	vdrv_bring_up(&f->drv, 1u << F_STATS_VQ, 3);
+	vdrv_bar_wr(&f->drv, 0x16, 2, 3);			/* reporting: not negotiated */
+	vdrv_bar_wr(&f->drv, 0x18, 2, VDRV_QSIZE);
+	vdrv_bar_wr(&f->drv, 0x20, 8, VDRV_RING(3));
+	vdrv_bar_wr(&f->drv, 0x28, 8, VDRV_RING(3) + 0x1000);
+	vdrv_bar_wr(&f->drv, 0x30, 8, VDRV_RING(3) + 0x2000);
+	vdrv_bar_wr(&f->drv, 0x1c, 2, 1);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1) & 0x40, 0x40);	/* NEEDS_RESET */
 }
 
 /* A reset gives every page back to the guest and clears actual. */
@@ -355,31 +280,31 @@ static void test_reset(void **state)
 	struct bfix *f = *state;
 	int i;
 
-	bring_up(f, 0, 2);
-	bar_wr(f, VIRTIO_PCI_DEVCFG + 4, 4, 9);
+	vdrv_bring_up(&f->drv, 0, 2);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_DEVCFG + 4, 4, 9);
 	/* A descriptor loop: the device needs a reset, the VM goes on. */
-	memcpy(gpa(f, RING(0)), (uint64_t[]){ BUF }, 8);
-	memcpy(gpa(f, RING(0) + 8), (uint32_t[]){ 4 }, 4);
-	memcpy(gpa(f, RING(0) + 12), (uint16_t[]){ 1 }, 2);	/* NEXT */
-	memcpy(gpa(f, RING(0) + 14), (uint16_t[]){ 0 }, 2);	/* itself */
-	memcpy(gpa(f, RING(0) + 0x1000 + 2), (uint16_t[]){ 1 }, 2);
-	bar_wr(f, VIRTIO_PCI_NOTIFY, 2, 0);
-	for (i = 0; i < 50 && !(bar_rd(f, 0x14, 1) & 0x40); i++)
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(0)), (uint64_t[]){ BUF }, 8);
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(0) + 8), (uint32_t[]){ 4 }, 4);
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(0) + 12), (uint16_t[]){ 1 }, 2);	/* NEXT */
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(0) + 14), (uint16_t[]){ 0 }, 2);	/* itself */
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(0) + 0x1000 + 2), (uint16_t[]){ 1 }, 2);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_NOTIFY, 2, 0);
+	for (i = 0; i < 50 && !(vdrv_bar_rd(&f->drv, 0x14, 1) & 0x40); i++)
 		fake_host_poll(&f->fh, 10);
-	assert_int_equal(bar_rd(f, 0x14, 1) & 0x40, 0x40);
-	bar_wr(f, 0x14, 1, 0);
-	for (i = 0; i < 50 && bar_rd(f, 0x14, 1); i++)
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1) & 0x40, 0x40);
+	vdrv_bar_wr(&f->drv, 0x14, 1, 0);
+	for (i = 0; i < 50 && vdrv_bar_rd(&f->drv, 0x14, 1); i++)
 		fake_host_poll(&f->fh, 10);
-	assert_int_equal(bar_rd(f, 0x14, 1), 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1), 0);
 	assert_int_equal(f->fh.reclaim_calls, 1);
 	assert_int_equal(f->fh.reclaims[0].gpa, 0);
 	assert_true(f->fh.reclaims[0].len == UINT64_MAX);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 4, 4), 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 4, 4), 0);
 	/* And it works again. */
-	bring_up(f, 0, 2);
+	vdrv_bring_up(&f->drv, 0, 2);
 	put_pfns(f, BUF, (const uint32_t[]){ 0x300 }, 1);
 	offer(f, 0, BUF, 4, false);
-	serve_until(f, 0, 1);
+	vdrv_serve_until(&f->drv, 0, 1);
 }
 
 int main(void)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../fake_host_testlib.h"
+#include "driver_testlib.h"
 #include "net.h"
 #include "pci.h"
 
@@ -114,10 +115,8 @@ static void test_default_mac(void **state)
 /* ---- the device -------------------------------------------------------------- */
 
 #define DRAM		(1 << 20)
-#define QSIZE		16
 #define RXQ		0
 #define TXQ		1
-#define RING(q)		(0x1000 + (q) * 0x3000)	/* desc; avail +0x1000; used +0x2000 */
 #define BUF		0x20000
 
 #define F_CSUM		0
@@ -132,27 +131,8 @@ struct nfix {
 	int peer2;			/* pair 1's, with queues=2 */
 	struct net_dev *dev;
 	struct pci_device *pd;
-	uint16_t avail[5];
-	uint16_t next_desc[5];
+	struct vdrv drv;
 };
-
-static void bar_wr(struct nfix *f, uint64_t off, uint32_t len, uint64_t v)
-{
-	fake_io_write(&virtio_pci_bar_io, f->pd, off, len, v);
-}
-
-static uint64_t bar_rd(struct nfix *f, uint64_t off, uint32_t len)
-{
-	uint64_t v;
-
-	assert_int_equal(fake_io_read(&virtio_pci_bar_io, f->pd, off, len, &v), 0);
-	return v;
-}
-
-static uint8_t *gpa(struct nfix *f, uint64_t a)
-{
-	return f->fh.ram + a;
-}
 
 /* The prestate, if any, is the --net spec (default: io_uring batches). */
 static int n_setup(void **state)
@@ -191,6 +171,7 @@ static int n_setup(void **state)
 		fail_msg("net_create: %s (%d)", msg, err);
 	assert_int_equal(tap.fds[0], -1);	/* handed over */
 	f->pd = net_pci_device(f->dev);
+	f->drv = (struct vdrv){ .fh = &f->fh, .pd = f->pd };
 	*state = f;
 	return 0;
 }
@@ -209,105 +190,10 @@ static int n_teardown(void **state)
 	return 0;
 }
 
-/*
- * Negotiate @features (bits below 32, plus VERSION_1), set up @nq queues
- * (RX and TX of each pair, then the control queue).
- */
-static void bring_up_queues(struct nfix *f, uint32_t features, unsigned int nq)
-{
-	unsigned int q;
-
-	bar_wr(f, 0x14, 1, 1);
-	bar_wr(f, 0x14, 1, 3);
-	bar_wr(f, 0x08, 4, 0);
-	bar_wr(f, 0x0c, 4, features | 1u << 29);	/* EVENT_IDX */
-	bar_wr(f, 0x08, 4, 1);
-	bar_wr(f, 0x0c, 4, 1);
-	bar_wr(f, 0x14, 1, 0x0b);
-	assert_int_equal(bar_rd(f, 0x14, 1), 0x0b);
-	for (q = 0; q < nq; q++) {
-		memset(gpa(f, RING(q)), 0, 0x3000);
-		bar_wr(f, 0x16, 2, q);
-		bar_wr(f, 0x18, 2, QSIZE);
-		bar_wr(f, 0x20, 8, RING(q));
-		bar_wr(f, 0x28, 8, RING(q) + 0x1000);
-		bar_wr(f, 0x30, 8, RING(q) + 0x2000);
-		bar_wr(f, 0x1c, 2, 1);
-		assert_int_equal(bar_rd(f, 0x1c, 2), 1);
-		f->avail[q] = 0;
-		f->next_desc[q] = 0;
-	}
-	bar_wr(f, 0x14, 1, 0x0f);
-	fake_host_poll(&f->fh, 0);
-}
-
+/* RX and TX of pair 0, EVENT_IDX and @features. */
 static void bring_up(struct nfix *f, uint32_t features)
 {
-	bring_up_queues(f, features, 2);
-}
-
-static void set_desc(struct nfix *f, unsigned int q, unsigned int i,
-		     uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	uint8_t *p = gpa(f, RING(q) + 16 * i);
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
-}
-
-/*
- * Offer a chain of @n buffers (@addr[i], @len[i], writable if @w) on
- * queue @q and kick.  Returns the head.
- */
-static uint16_t offer(struct nfix *f, unsigned int q, unsigned int n,
-		      const uint64_t *addr, const uint32_t *len, bool w)
-{
-	uint16_t head = f->next_desc[q], idx, i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t d = (head + i) % QSIZE;
-
-		set_desc(f, q, d, addr[i], len[i], (i + 1u < n ? 1 : 0) | (w ? 2 : 0),
-			 (d + 1) % QSIZE);
-	}
-	f->next_desc[q] = (head + n) % QSIZE;
-	memcpy(gpa(f, RING(q) + 0x1000 + 4 + 2 * (f->avail[q] % QSIZE)), &head, 2);
-	idx = ++f->avail[q];
-	memcpy(gpa(f, RING(q) + 0x1000 + 2), &idx, 2);
-	bar_wr(f, VIRTIO_PCI_NOTIFY + 4 * q, 2, q);
-	return head;
-}
-
-static uint16_t used_idx(struct nfix *f, unsigned int q)
-{
-	uint16_t v;
-
-	memcpy(&v, gpa(f, RING(q) + 0x2000 + 2), 2);
-	return v;
-}
-
-/* Used element @i of queue @q: its head in *@head, returns its length. */
-static uint32_t used_elem(struct nfix *f, unsigned int q, unsigned int i,
-			  uint16_t *head)
-{
-	uint32_t id, len;
-
-	memcpy(&id, gpa(f, RING(q) + 0x2000 + 4 + 8 * (i % QSIZE)), 4);
-	memcpy(&len, gpa(f, RING(q) + 0x2000 + 4 + 8 * (i % QSIZE) + 4), 4);
-	if (head)
-		*head = id;
-	return len;
-}
-
-static void serve_until(struct nfix *f, unsigned int q, uint16_t want)
-{
-	int i;
-
-	for (i = 0; i < 100 && used_idx(f, q) != want; i++)
-		fake_host_poll(&f->fh, 10);
-	assert_int_equal(used_idx(f, q), want);
+	vdrv_bring_up(&f->drv, features | VDRV_F_EVENT_IDX, 2);
 }
 
 /* What the device's tap watch waits for now (HOST_WATCH_*). */
@@ -340,24 +226,24 @@ static void test_tx(void **state)
 
 	bring_up(f, 1u << F_MAC | 1u << F_STATUS);
 	/* Config: the MAC, link up, one pair, the MTU. */
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 5, 1), 0x42);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 1);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 8, 2), 1);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 10, 2), 1500);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 5, 1), 0x42);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 6, 2), 1);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 8, 2), 1);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 10, 2), 1500);
 
 	/* A header and 60 bytes, the header split over two buffers. */
-	memset(gpa(f, BUF), 0, 12);
-	gpa(f, BUF)[10] = 0x77;		/* num_buffers: not passed on */
+	memset(vdrv_gpa(&f->drv, BUF), 0, 12);
+	vdrv_gpa(&f->drv, BUF)[10] = 0x77;		/* num_buffers: not passed on */
 	for (i = 0; i < 60; i++)
-		gpa(f, BUF + 0x100)[i] = i;
-	memcpy(gpa(f, BUF + 0x100 - 7), gpa(f, BUF + 5), 7);
+		vdrv_gpa(&f->drv, BUF + 0x100)[i] = i;
+	memcpy(vdrv_gpa(&f->drv, BUF + 0x100 - 7), vdrv_gpa(&f->drv, BUF + 5), 7);
 	a[0] = BUF;
 	l[0] = 5;
 	a[1] = BUF + 0x100 - 7;
 	l[1] = 67;
-	offer(f, TXQ, 2, a, l, false);
-	serve_until(f, TXQ, 1);
-	assert_int_equal(used_elem(f, TXQ, 0, NULL), 0);
+	vdrv_offer(&f->drv, TXQ, 2, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 1);
+	assert_int_equal(vdrv_used_elem(&f->drv, TXQ, 0, NULL), 0);
 	assert_int_equal(peer_recv(f, frame, sizeof(frame)), 72);
 	assert_int_equal(frame[10], 0);
 	for (i = 0; i < 60; i++)
@@ -366,32 +252,32 @@ static void test_tx(void **state)
 	/* Dropped, each with the chain given back: 4 bytes (short)... */
 	a[0] = BUF;
 	l[0] = 4;
-	offer(f, TXQ, 1, a, l, false);
-	serve_until(f, TXQ, 2);
+	vdrv_offer(&f->drv, TXQ, 1, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 2);
 	/* ...NEEDS_CSUM without CSUM negotiated (header not as agreed)... */
-	gpa(f, BUF)[0] = 1;
+	vdrv_gpa(&f->drv, BUF)[0] = 1;
 	l[0] = 72;
-	offer(f, TXQ, 1, a, l, false);
-	serve_until(f, TXQ, 3);
-	gpa(f, BUF)[0] = 0;
+	vdrv_offer(&f->drv, TXQ, 1, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 3);
+	vdrv_gpa(&f->drv, BUF)[0] = 0;
 	/* ...more than NET_MAX_FRAME after the header... */
 	a[0] = BUF;
 	l[0] = 12 + 40000;
 	a[1] = BUF + 0x20000;
 	l[1] = NET_MAX_FRAME - 40000 + 1;
-	offer(f, TXQ, 2, a, l, false);
-	serve_until(f, TXQ, 4);
+	vdrv_offer(&f->drv, TXQ, 2, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 4);
 	/* ...a buffer outside guest RAM, and a writable one. */
 	a[0] = BUF;
 	l[0] = 12;
 	a[1] = DRAM + 0x1000;
 	l[1] = 60;
-	offer(f, TXQ, 2, a, l, false);
-	serve_until(f, TXQ, 5);
+	vdrv_offer(&f->drv, TXQ, 2, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 5);
 	a[0] = BUF;
 	l[0] = 72;
-	offer(f, TXQ, 1, a, l, true);
-	serve_until(f, TXQ, 6);
+	vdrv_offer(&f->drv, TXQ, 1, a, l, true);
+	vdrv_serve_until(&f->drv, TXQ, 6);
 	assert_int_equal(peer_recv(f, frame, sizeof(frame)), -1);
 
 	net_get_stats(f->dev, &st);
@@ -406,8 +292,8 @@ static void test_tx(void **state)
 	l[0] = 12 + 40000;
 	l[1] = NET_MAX_FRAME - 40000;
 	a[1] = BUF + 0x20000;
-	offer(f, TXQ, 2, a, l, false);
-	serve_until(f, TXQ, 7);
+	vdrv_offer(&f->drv, TXQ, 2, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 7);
 	{
 		static uint8_t big[NET_HDR_SIZE + NET_MAX_FRAME + 1];
 
@@ -453,31 +339,31 @@ static void test_rx(void **state)
 	peer_send(f, 100, 1);
 	fake_host_poll(&f->fh, 10);
 	fake_host_poll(&f->fh, 10);
-	assert_int_equal(used_idx(f, RXQ), 0);
+	assert_int_equal(vdrv_used_idx(&f->drv, RXQ), 0);
 	assert_int_equal(tap_events(f), 0);	/* paused until a kick */
 	a[0] = BUF;
 	l[0] = 2048;
-	head = offer(f, RXQ, 1, a, l, true);
-	serve_until(f, RXQ, 1);
+	head = vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	vdrv_serve_until(&f->drv, RXQ, 1);
 	assert_int_equal(tap_events(f), 0);	/* that was the only buffer */
-	assert_int_equal(used_elem(f, RXQ, 0, NULL), 112);
-	assert_int_equal(gpa(f, BUF)[10], 1);		/* num_buffers */
-	check_payload(gpa(f, BUF + 12), 100, 1);
+	assert_int_equal(vdrv_used_elem(&f->drv, RXQ, 0, NULL), 112);
+	assert_int_equal(vdrv_gpa(&f->drv, BUF)[10], 1);		/* num_buffers */
+	check_payload(vdrv_gpa(&f->drv, BUF + 12), 100, 1);
 
 	/* Without MRG_RXBUF a frame larger than the chain is dropped... */
 	a[0] = BUF;
 	l[0] = 64;
-	head = offer(f, RXQ, 1, a, l, true);
+	head = vdrv_offer(&f->drv, RXQ, 1, a, l, true);
 	fake_host_poll(&f->fh, 10);
 	assert_int_equal(tap_events(f), HOST_WATCH_IN);	/* a buffer again */
 	peer_send(f, 200, 2);
 	fake_host_poll(&f->fh, 10);
-	assert_int_equal(used_idx(f, RXQ), 1);
+	assert_int_equal(vdrv_used_idx(&f->drv, RXQ), 1);
 	/* ...and the chain kept for the next one that fits. */
 	peer_send(f, 40, 3);
-	serve_until(f, RXQ, 2);
-	assert_int_equal(used_elem(f, RXQ, 1, &head), 52);
-	check_payload(gpa(f, BUF + 12), 40, 3);
+	vdrv_serve_until(&f->drv, RXQ, 2);
+	assert_int_equal(vdrv_used_elem(&f->drv, RXQ, 1, &head), 52);
+	check_payload(vdrv_gpa(&f->drv, BUF + 12), 40, 3);
 
 	/* A chain with a readable buffer, or smaller than the header, is
 	 * given back unused; no frame is taken for it. */
@@ -485,18 +371,18 @@ static void test_rx(void **state)
 	l[0] = 8;
 	a[1] = BUF + 0x100;
 	l[1] = 64;
-	offer(f, RXQ, 2, a, l, false);
-	serve_until(f, RXQ, 3);
-	assert_int_equal(used_elem(f, RXQ, 2, NULL), 0);
+	vdrv_offer(&f->drv, RXQ, 2, a, l, false);
+	vdrv_serve_until(&f->drv, RXQ, 3);
+	assert_int_equal(vdrv_used_elem(&f->drv, RXQ, 2, NULL), 0);
 	l[0] = 11;
-	offer(f, RXQ, 1, a, l, true);
-	serve_until(f, RXQ, 4);
-	assert_int_equal(used_elem(f, RXQ, 3, NULL), 0);
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	vdrv_serve_until(&f->drv, RXQ, 4);
+	assert_int_equal(vdrv_used_elem(&f->drv, RXQ, 3, NULL), 0);
 	peer_send(f, 30, 4);
 	l[0] = 1514;
-	offer(f, RXQ, 1, a, l, true);
-	serve_until(f, RXQ, 5);
-	assert_int_equal(used_elem(f, RXQ, 4, NULL), 42);
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	vdrv_serve_until(&f->drv, RXQ, 5);
+	assert_int_equal(vdrv_used_elem(&f->drv, RXQ, 4, NULL), 42);
 
 	net_get_stats(f->dev, &st);
 	assert_int_equal(st.rx_frames, 3);
@@ -518,18 +404,18 @@ static void test_rx_mergeable(void **state)
 	for (i = 0; i < 3; i++) {
 		a[0] = BUF + 0x100 * i;
 		l[0] = 64;
-		offer(f, RXQ, 1, a, l, true);
+		vdrv_offer(&f->drv, RXQ, 1, a, l, true);
 	}
 	peer_send(f, 200, 9);
 	fake_host_poll(&f->fh, 10);
-	assert_int_equal(used_idx(f, RXQ), 0);	/* waits for enough room */
+	assert_int_equal(vdrv_used_idx(&f->drv, RXQ), 0);	/* waits for enough room */
 	a[0] = BUF + 0x300;
-	offer(f, RXQ, 1, a, l, true);
-	serve_until(f, RXQ, 4);
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	vdrv_serve_until(&f->drv, RXQ, 4);
 	for (i = 0; i < 4; i++) {
-		len = used_elem(f, RXQ, i, NULL);
+		len = vdrv_used_elem(&f->drv, RXQ, i, NULL);
 		assert_int_equal(len, i < 3 ? 64 : 20);
-		memcpy(out + off, gpa(f, BUF + 0x100 * i), len);
+		memcpy(out + off, vdrv_gpa(&f->drv, BUF + 0x100 * i), len);
 		off += len;
 	}
 	assert_int_equal(off, 212);
@@ -552,20 +438,20 @@ static void test_rx_direct(void **state)
 
 	/* MRG_RXBUF: 16 chains of 8 KiB hold any frame. */
 	bring_up(f, 1u << F_MRG_RXBUF);
-	for (i = 0; i < QSIZE; i++) {
+	for (i = 0; i < VDRV_QSIZE; i++) {
 		a[0] = BUF + 0x2000 * i;
 		l[0] = 0x2000;
-		offer(f, RXQ, 1, a, l, true);
+		vdrv_offer(&f->drv, RXQ, 1, a, l, true);
 	}
 	peer_send(f, 9000, 7);
-	serve_until(f, RXQ, 2);
+	vdrv_serve_until(&f->drv, RXQ, 2);
 	for (i = 0; i < 2; i++) {
-		len = used_elem(f, RXQ, i, NULL);
+		len = vdrv_used_elem(&f->drv, RXQ, i, NULL);
 		assert_int_equal(len, i ? 9012 - 0x2000 : 0x2000);
 	}
-	assert_int_equal(gpa(f, BUF)[10], 2);		/* num_buffers */
-	check_payload(gpa(f, BUF + 12), 0x2000 - 12, 7);
-	check_payload(gpa(f, BUF + 0x2000), 9012 - 0x2000,
+	assert_int_equal(vdrv_gpa(&f->drv, BUF)[10], 2);		/* num_buffers */
+	check_payload(vdrv_gpa(&f->drv, BUF + 12), 0x2000 - 12, 7);
+	check_payload(vdrv_gpa(&f->drv, BUF + 0x2000), 9012 - 0x2000,
 		      (uint8_t)(7 + 0x2000 - 12));
 	/* A header the driver did not negotiate: dropped, chains kept. */
 	{
@@ -577,10 +463,10 @@ static void test_rx_direct(void **state)
 				 (ssize_t)sizeof(frame));
 	}
 	peer_send(f, 3000, 3);
-	serve_until(f, RXQ, 3);
-	len = used_elem(f, RXQ, 2, NULL);
+	vdrv_serve_until(&f->drv, RXQ, 3);
+	len = vdrv_used_elem(&f->drv, RXQ, 2, NULL);
 	assert_int_equal(len, 3012);
-	memcpy(out + off, gpa(f, BUF + 0x4000), len);
+	memcpy(out + off, vdrv_gpa(&f->drv, BUF + 0x4000), len);
 	assert_int_equal(out[10], 1);
 	check_payload(out + 12, 3000, 3);
 	net_get_stats(f->dev, &st);
@@ -598,7 +484,7 @@ static void test_link_down_and_reset(void **state)
 	int i;
 
 	bring_up(f, 1u << F_STATUS);
-	offer(f, RXQ, 1, a, l, true);
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
 	fake_host_poll(&f->fh, 10);
 	/* The tap goes away: link down, a configuration interrupt. */
 	close(f->peer);
@@ -607,24 +493,24 @@ static void test_link_down_and_reset(void **state)
 		fake_host_poll(&f->fh, 10);
 	assert_false(net_link_up(f->dev));
 	assert_int_equal(tap_events(f), 0);	/* no busy loop on a dead fd */
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 0);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_ISR, 1) & 2, 2);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 6, 2), 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_ISR, 1) & 2, 2);
 	/* TX still completes (frames dropped), so the driver never stalls. */
 	l[0] = 72;
 	a[0] = BUF + 0x1000;
-	memset(gpa(f, BUF + 0x1000), 0, 12);
-	offer(f, TXQ, 1, a, l, false);
-	serve_until(f, TXQ, 1);
+	memset(vdrv_gpa(&f->drv, BUF + 0x1000), 0, 12);
+	vdrv_offer(&f->drv, TXQ, 1, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 1);
 	net_get_stats(f->dev, &st);
 	assert_int_equal(st.tx_errors, 1);
 
 	/* A reset finishes on the I/O thread and the device comes back. */
-	bar_wr(f, 0x14, 1, 0);
-	for (i = 0; i < 50 && bar_rd(f, 0x14, 1); i++)
+	vdrv_bar_wr(&f->drv, 0x14, 1, 0);
+	for (i = 0; i < 50 && vdrv_bar_rd(&f->drv, 0x14, 1); i++)
 		fake_host_poll(&f->fh, 10);
-	assert_int_equal(bar_rd(f, 0x14, 1), 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1), 0);
 	bring_up(f, 1u << F_STATUS);
-	assert_int_equal(bar_rd(f, 0x14, 1), 0x0f);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1), 0x0f);
 }
 
 /* Queue pairs: the control queue enables them (VIRTIO_NET_CTRL_MQ). */
@@ -638,19 +524,19 @@ static void test_multiqueue(void **state)
 	unsigned int i;
 
 	/* Two pairs and a control queue: 5 queues, CTRL_VQ and MQ offered. */
-	assert_int_equal(bar_rd(f, 0x12, 2), 5);
-	bar_wr(f, 0x00, 4, 0);
-	assert_int_equal(bar_rd(f, 0x04, 4) >> 17 & 1, 1);
-	assert_int_equal(bar_rd(f, 0x04, 4) >> 22 & 1, 1);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 8, 2), 2);
-	bring_up_queues(f, 1u << 17 | 1u << 22, 5);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x12, 2), 5);
+	vdrv_bar_wr(&f->drv, 0x00, 4, 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x04, 4) >> 17 & 1, 1);
+	assert_int_equal(vdrv_bar_rd(&f->drv, 0x04, 4) >> 22 & 1, 1);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 8, 2), 2);
+	vdrv_bring_up(&f->drv, 1u << 17 | 1u << 22 | VDRV_F_EVENT_IDX, 5);
 
 	/* Before VQ_PAIRS_SET only pair 0 is in use: pair 1's TX is dropped. */
-	memset(gpa(f, BUF), 0, 72);
+	memset(vdrv_gpa(&f->drv, BUF), 0, 72);
 	a[0] = BUF;
 	l[0] = 72;
-	offer(f, 3, 1, a, l, false);
-	serve_until(f, 3, 1);
+	vdrv_offer(&f->drv, 3, 1, a, l, false);
+	vdrv_serve_until(&f->drv, 3, 1);
 	assert_int_equal(recv(f->peer2, frame, sizeof(frame), MSG_DONTWAIT), -1);
 	net_get_stats(f->dev, &st);
 	assert_int_equal(st.tx_errors, 1);
@@ -667,43 +553,43 @@ static void test_multiqueue(void **state)
 		{ { 4, 0, 2, 0 }, 4, 0 },	/* 2 pairs: OK */
 	};
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		memcpy(gpa(f, BUF + 0x100), cmds[i].cmd, 4);
-		gpa(f, BUF + 0x200)[0] = 0xee;
+		memcpy(vdrv_gpa(&f->drv, BUF + 0x100), cmds[i].cmd, 4);
+		vdrv_gpa(&f->drv, BUF + 0x200)[0] = 0xee;
 		a[0] = BUF + 0x100;
 		l[0] = cmds[i].len;
 		a[1] = BUF + 0x200;
 		l[1] = 1;
 		{
 			/* readable command, then the writable ack */
-			uint16_t head = f->next_desc[4], idx;
+			uint16_t head = f->drv.next_desc[4], idx;
 
-			set_desc(f, 4, head, a[0], l[0], 1, (head + 1) % QSIZE);
-			set_desc(f, 4, (head + 1) % QSIZE, a[1], 1, 2, 0);
-			f->next_desc[4] = (head + 2) % QSIZE;
-			memcpy(gpa(f, RING(4) + 0x1000 + 4 + 2 * (f->avail[4] % QSIZE)),
+			vdrv_set_desc(&f->drv, 4, head, a[0], l[0], 1, (head + 1) % VDRV_QSIZE);
+			vdrv_set_desc(&f->drv, 4, (head + 1) % VDRV_QSIZE, a[1], 1, 2, 0);
+			f->drv.next_desc[4] = (head + 2) % VDRV_QSIZE;
+			memcpy(vdrv_gpa(&f->drv, VDRV_RING(4) + 0x1000 + 4 + 2 * (f->drv.avail[4] % VDRV_QSIZE)),
 			       &head, 2);
-			idx = ++f->avail[4];
-			memcpy(gpa(f, RING(4) + 0x1000 + 2), &idx, 2);
-			bar_wr(f, VIRTIO_PCI_NOTIFY + 4 * 4, 2, 4);
+			idx = ++f->drv.avail[4];
+			memcpy(vdrv_gpa(&f->drv, VDRV_RING(4) + 0x1000 + 2), &idx, 2);
+			vdrv_bar_wr(&f->drv, VIRTIO_PCI_NOTIFY + 4 * 4, 2, 4);
 		}
-		serve_until(f, 4, i + 1);
-		assert_int_equal(used_elem(f, 4, i, NULL), 1);
-		if (gpa(f, BUF + 0x200)[0] != cmds[i].ack)
+		vdrv_serve_until(&f->drv, 4, i + 1);
+		assert_int_equal(vdrv_used_elem(&f->drv, 4, i, NULL), 1);
+		if (vdrv_gpa(&f->drv, BUF + 0x200)[0] != cmds[i].ack)
 			fail_msg("command %u: ack %u, want %u", i,
-				 gpa(f, BUF + 0x200)[0], cmds[i].ack);
+				 vdrv_gpa(&f->drv, BUF + 0x200)[0], cmds[i].ack);
 	}
 	/* Now pair 1 carries frames both ways. */
 	a[0] = BUF;
 	l[0] = 72;
-	offer(f, 3, 1, a, l, false);
-	serve_until(f, 3, 2);
+	vdrv_offer(&f->drv, 3, 1, a, l, false);
+	vdrv_serve_until(&f->drv, 3, 2);
 	assert_int_equal(recv(f->peer2, frame, sizeof(frame), MSG_DONTWAIT), 72);
 	a[0] = BUF + 0x1000;
 	l[0] = 2048;
-	offer(f, 2, 1, a, l, true);
+	vdrv_offer(&f->drv, 2, 1, a, l, true);
 	assert_int_equal(send(f->peer2, frame, 72, 0), 72);
-	serve_until(f, 2, 1);
-	assert_int_equal(used_elem(f, 2, 0, NULL), 72);
+	vdrv_serve_until(&f->drv, 2, 1);
+	assert_int_equal(vdrv_used_elem(&f->drv, 2, 0, NULL), 72);
 }
 
 static void test_ring_corruption(void **state)
@@ -712,21 +598,21 @@ static void test_ring_corruption(void **state)
 	uint16_t bad = 99, idx;
 
 	bring_up(f, 0);
-	memcpy(gpa(f, RING(TXQ) + 0x1000 + 4), &bad, 2);
-	idx = ++f->avail[TXQ];
-	memcpy(gpa(f, RING(TXQ) + 0x1000 + 2), &idx, 2);
-	bar_wr(f, VIRTIO_PCI_NOTIFY + 4, 2, 1);
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(TXQ) + 0x1000 + 4), &bad, 2);
+	idx = ++f->drv.avail[TXQ];
+	memcpy(vdrv_gpa(&f->drv, VDRV_RING(TXQ) + 0x1000 + 2), &idx, 2);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_NOTIFY + 4, 2, 1);
 	fake_host_poll(&f->fh, 10);
-	assert_true(bar_rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_true(vdrv_bar_rd(&f->drv, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
 	/* RX keeps working meanwhile (only the broken queue is ignored). */
 	{
 		uint64_t a[1] = { BUF };
 		uint32_t l[1] = { 2048 };
 
-		offer(f, RXQ, 1, a, l, true);
+		vdrv_offer(&f->drv, RXQ, 1, a, l, true);
 		peer_send(f, 60, 5);
-		serve_until(f, RXQ, 1);
-		check_payload(gpa(f, BUF + 12), 60, 5);
+		vdrv_serve_until(&f->drv, RXQ, 1);
+		check_payload(vdrv_gpa(&f->drv, BUF + 12), 60, 5);
 	}
 }
 
@@ -785,6 +671,7 @@ static void test_tap_deleted(void **state)
 	if (!f->dev)
 		fail_msg("net_create: %s (%d)", msg, err);
 	f->pd = net_pci_device(f->dev);
+	f->drv = (struct vdrv){ .fh = &f->fh, .pd = f->pd };
 	bring_up(f, 1u << F_STATUS);
 
 	/* A frame and no buffers: the watch pauses. */
@@ -809,8 +696,8 @@ static void test_tap_deleted(void **state)
 	for (i = 0; i < 100 && net_link_up(f->dev); i++)
 		fake_host_poll(&f->fh, 10);
 	assert_false(net_link_up(f->dev));
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_DEVCFG + 6, 2), 0);
-	assert_int_equal(bar_rd(f, VIRTIO_PCI_ISR, 1) & 2, 2);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 6, 2), 0);
+	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_ISR, 1) & 2, 2);
 }
 
 int main(void)
