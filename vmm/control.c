@@ -49,6 +49,7 @@ struct client {
 struct control {
 	const struct vm_config *cfg;
 	char path[CONTROL_PATH_MAX];	/* the socket; "" with --api none */
+	char lock_path[CONTROL_PATH_MAX + 8];	/* held: "" when not */
 	int lock_fd;
 	struct ev_source listen_src;	/* the control socket */
 	struct ev_source metrics_src;	/* --metrics-listen */
@@ -1071,12 +1072,30 @@ static int take_name(struct control *c, const char *lock_path,
 	ssize_t n;
 	int len;
 
+	struct stat held, now;
+	int tries = 0;
+
+again:
 	c->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
 	if (c->lock_fd < 0)
 		return err_set(err, WISP_EXIT_OSERR, errno, "%s: %s", lock_path,
 			       strerror(errno));
-	if (fcntl(c->lock_fd, F_OFD_SETLK, &fl)) {
+	if (!fcntl(c->lock_fd, F_OFD_SETLK, &fl)) {
+		/*
+		 * The last owner unlinks the file as it exits: a lock on a
+		 * file no longer at the path holds nothing.  Open it again.
+		 */
+		if (fstat(c->lock_fd, &held) || stat(lock_path, &now) ||
+		    held.st_ino != now.st_ino || held.st_dev != now.st_dev) {
+			close(c->lock_fd);
+			c->lock_fd = -1;
+			if (++tries < 10)
+				goto again;
+			return err_set(err, WISP_EXIT_OSERR, EAGAIN,
+				       "%s keeps changing", lock_path);
+		}
+	} else {
 		int e = errno;
 
 		if (e != EAGAIN && e != EACCES)
@@ -1090,6 +1109,7 @@ static int take_name(struct control *c, const char *lock_path,
 			       c->cfg->name, *pid ? " (pid " : "", pid,
 			       *pid ? ")" : "", c->path);
 	}
+	snprintf(c->lock_path, sizeof(c->lock_path), "%s", lock_path);
 	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(c->lock_fd, 0) || pwrite(c->lock_fd, pid, len, 0) != len) {
 		/* The PID is a courtesy for the error above. */
@@ -1204,6 +1224,9 @@ struct control *control_open(const struct vm_config *cfg,
 		fprintf(stderr, "wisp: %s: running without a control socket\n",
 			err->msg);
 		memset(err, 0, sizeof(*err));
+		if (c->lock_path[0])
+			unlink(c->lock_path);
+		c->lock_path[0] = 0;
 		if (c->lock_fd >= 0)
 			close(c->lock_fd);
 		c->lock_fd = -1;
@@ -1256,6 +1279,9 @@ void control_close(struct control *c)
 		close(c->metrics_src.fd);
 	if (c->shutdown_src.fd >= 0)
 		close(c->shutdown_src.fd);
+	/* Unlinked while held: the next owner checks for that (take_name). */
+	if (c->lock_path[0])
+		unlink(c->lock_path);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
 	free(c);
