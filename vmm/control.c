@@ -1095,6 +1095,17 @@ again:
 			return err_set(err, WISP_EXIT_OSERR, EAGAIN,
 				       "%s keeps changing", lock_path);
 		}
+		/* Never take over a file that is not a lock file of ours. */
+		n = pread(c->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		if (!S_ISREG(held.st_mode) || held.st_size >= (off_t)sizeof(pid) - 1 ||
+		    strspn(pid, "0123456789\n") != strlen(pid)) {
+			close(c->lock_fd);
+			c->lock_fd = -1;
+			return err_set(err, WISP_EXIT_USAGE, EEXIST,
+				       "%s exists and is not a wisp lock file: not replacing it",
+				       lock_path);
+		}
 	} else {
 		int e = errno;
 
@@ -1121,6 +1132,7 @@ static int open_socket(struct control *c, struct wisp_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[CONTROL_PATH_MAX], lock_path[CONTROL_PATH_MAX + 8];
+	struct stat st;
 	mode_t old;
 	int fd, ret;
 
@@ -1143,7 +1155,11 @@ static int open_socket(struct control *c, struct wisp_err *err)
 	ret = take_name(c, lock_path, err);
 	if (ret)
 		return ret;
-	/* The name is ours: a socket there is a dead VM's. */
+	/* The name is ours: a socket there is a dead VM's; nothing else is. */
+	if (!lstat(c->path, &st) && !S_ISSOCK(st.st_mode))
+		return err_set(err, WISP_EXIT_USAGE, EEXIST,
+			       "%s exists and is not a socket: not replacing it",
+			       c->path);
 	if (unlink(c->path) && errno != ENOENT)
 		return err_set(err, WISP_EXIT_OSERR, errno, "%s: %s", c->path,
 			       strerror(errno));
