@@ -68,7 +68,7 @@ static void test_options_bad(void **state)
 		{ "path=a,queues=-1", "from 1 to 64" },
 		{ "path=a,queues=2x", "from 1 to 64" },
 		{ "path=a,=b", "is not KEY=VALUE" },
-		{ "path=a,averyveryverylongkey=1", "is not KEY=VALUE" },
+		{ "path=a,averyveryveryveryveryverylongkey=1", "is not KEY=VALUE" },
 	};
 	size_t i;
 
