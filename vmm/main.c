@@ -40,6 +40,7 @@ static void print_help(FILE *out)
 	      "  wisp info|pause|resume|stop NAME\n"
 	      "  wisp shutdown NAME [--timeout S]  press the power button\n"
 	      "  wisp stat NAME [--json|--prometheus] [--watch [S]]\n"
+	      "  wisp balloon NAME [SIZE] [--stats]  the balloon's target and state\n"
 	      "  wisp --help | --version\n", out);
 	fputs("\nexamples:\n"
 	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"

@@ -283,7 +283,7 @@ static void process_queue(struct balloon_vq *v)
 		return;
 	for (budget = 0; budget < BALLOON_QUEUE_SIZE; budget++) {
 		if (v->role == Q_STATS && d->stats_held)
-			break;		/* one buffer at a time */
+			break;		/* one buffer at a time: the timer's */
 		n = virtq_pop(q, d->bufs, MAX_SEGS, &head);
 		if (!n) {
 			virtq_notifications(q, true);
@@ -348,8 +348,15 @@ static void on_stats_timer(void *arg)
 		return;
 	d->stats_held = false;
 	virtq_push(&v->q, d->stats_head, 0);
+	/*
+	 * The driver refills the buffer and adds it again: ask for that
+	 * notification (with EVENT_IDX avail_event has not moved since the
+	 * buffer was taken), then look in case it came first.
+	 */
+	virtq_notifications(&v->q, true);
 	if (virtq_publish(&v->q))
 		virtio_pci_notify_queue(&d->vp, v->index);
+	process_queue(v);
 }
 
 /* Finish a reset on the I/O thread: the guest forgets its balloon. */

@@ -199,8 +199,10 @@ static void test_stats(void **state)
 	struct bfix *f = *state;
 	struct balloon_status st;
 	unsigned int i;
+	uint16_t event;
 
-	vdrv_bring_up(&f->drv, 1u << F_STATS_VQ | 1u << F_DEFLATE_ON_OOM, 3);
+	vdrv_bring_up(&f->drv, 1u << F_STATS_VQ | 1u << F_DEFLATE_ON_OOM |
+		      VDRV_F_EVENT_IDX, 3);
 	put_stat(f, BUF, BALLOON_STAT_MEMFREE, 100 << 20);
 	put_stat(f, BUF + 10, BALLOON_STAT_MEMTOT, 256 << 20);
 	put_stat(f, BUF + 20, 77, 5);			/* unknown */
@@ -216,8 +218,14 @@ static void test_stats(void **state)
 	assert_int_equal(st.stats[BALLOON_STAT_MEMFREE], 100 << 20);
 	assert_int_equal(st.stats[BALLOON_STAT_AVAIL], 150 << 20);
 	assert_int_equal(vdrv_used_idx(&f->drv, 2), 0);		/* held */
-	/* The poll gives it back for refilling. */
+	/*
+	 * The poll gives it back for refilling, and (EVENT_IDX) asks to be
+	 * told of the next buffer: avail_event is the next avail index.
+	 */
 	vdrv_serve_until(&f->drv, 2, 1);
+	memcpy(&event, vdrv_gpa(&f->drv, VDRV_RING(2) + 0x2000 + 4 +
+				8 * VDRV_QSIZE), 2);
+	assert_int_equal(event, f->drv.avail[2]);
 	/* An oversized buffer: the first BALLOON_MAX_STATS entries only. */
 	for (i = 0; i < BALLOON_MAX_STATS + 10; i++)
 		put_stat(f, BUF + 10 * i, BALLOON_STAT_MEMFREE,
