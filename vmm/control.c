@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <sched.h>
