@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 /*
  * Register-level access handlers.  @offset is relative to the start of the
@@ -141,6 +142,32 @@ struct host_services {
 
 #define HOST_WATCH_IN	1u
 #define HOST_WATCH_OUT	2u
+
+/* Fill @w with @fd, @cb and @arg and start serving it. */
+static inline int host_watch_start(const struct host_services *hs,
+				   struct host_watch *w, int fd,
+				   void (*cb)(void *), void *arg)
+{
+	*w = (struct host_watch){ .fd = fd, .cb = cb, .arg = arg };
+	return hs->watch(hs->ctx, w);
+}
+
+/* Stop serving @w if it was started (safe on a zeroed or failed one). */
+static inline void host_watch_stop(const struct host_services *hs,
+				   struct host_watch *w)
+{
+	if (w->priv)
+		hs->unwatch(hs->ctx, w);
+}
+
+/* Consume an eventfd's or timerfd's count; nothing pending is fine. */
+static inline void host_drain_fd(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;		/* EAGAIN: nothing was signalled */
+}
 
 /* Little-endian helpers for register handlers. */
 static inline uint64_t io_get(const uint8_t *data, uint32_t len)

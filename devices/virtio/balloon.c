@@ -136,14 +136,6 @@ static bool running(struct balloon_dev *d)
 	       !__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE);
 }
 
-static void drain_fd(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0)
-		return;		/* nothing pending */
-}
-
 static void queue_broken(struct balloon_vq *v)
 {
 	if (v->broken_told)
@@ -322,7 +314,7 @@ static void on_kick(void *arg)
 {
 	struct balloon_vq *v = arg;
 
-	drain_fd(v->dev->vp.queues[v->index].notify_fd);
+	host_drain_fd(v->dev->vp.queues[v->index].notify_fd);
 	process_queue(v);
 }
 
@@ -342,7 +334,7 @@ static void on_stats_timer(void *arg)
 	struct balloon_dev *d = arg;
 	struct balloon_vq *v;
 
-	drain_fd(d->stats_fd);
+	host_drain_fd(d->stats_fd);
 	v = stats_vq(d);
 	if (!running(d) || !v || !d->stats_held)
 		return;
@@ -365,7 +357,7 @@ static void on_reset(void *arg)
 	struct balloon_dev *d = arg;
 	unsigned int i;
 
-	drain_fd(d->reset_fd);
+	host_drain_fd(d->reset_fd);
 	if (!__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&d->driver_ok, false, __ATOMIC_RELEASE);
@@ -485,13 +477,6 @@ static const struct virtio_pci_device_ops balloon_ops = {
 
 /* ---- construction and control ------------------------------------------------- */
 
-static int watch(struct balloon_dev *d, struct host_watch *w, int fd,
-		 void (*cb)(void *), void *arg)
-{
-	*w = (struct host_watch){ .fd = fd, .cb = cb, .arg = arg };
-	return d->hs->watch(d->hs->ctx, w);
-}
-
 struct balloon_dev *balloon_create(const struct host_services *hs,
 				   const struct balloon_options *o,
 				   uint64_t ram_bytes, char *msg,
@@ -534,14 +519,15 @@ struct balloon_dev *balloon_create(const struct host_services *hs,
 		ret = -errno;
 		goto fail;
 	}
-	ret = watch(d, &d->reset_watch, d->reset_fd, on_reset, d);
+	ret = host_watch_start(d->hs, &d->reset_watch, d->reset_fd, on_reset, d);
 	for (i = 0; !ret && i < d->n_queues; i++) {
 		struct balloon_vq *v = &d->vq[i];
 
 		v->dev = d;
 		v->index = i;
 		v->q.hs = hs;
-		ret = watch(d, &v->kick, d->vp.queues[i].notify_fd, on_kick, v);
+		ret = host_watch_start(d->hs, &v->kick,
+				       d->vp.queues[i].notify_fd, on_kick, v);
 	}
 	if (!ret && o->stats_interval) {
 		struct itimerspec its = {
@@ -555,8 +541,8 @@ struct balloon_dev *balloon_create(const struct host_services *hs,
 		    timerfd_settime(d->stats_fd, 0, &its, NULL))
 			ret = -errno;
 		else
-			ret = watch(d, &d->stats_watch, d->stats_fd,
-				    on_stats_timer, d);
+			ret = host_watch_start(d->hs, &d->stats_watch,
+					       d->stats_fd, on_stats_timer, d);
 	}
 	if (ret)
 		goto fail;
@@ -604,12 +590,6 @@ void balloon_get_status(struct balloon_dev *d, struct balloon_status *s)
 			  (now_ns() - d->stats_time_ns) / 1000000 : 0;
 }
 
-static void unwatch(struct balloon_dev *d, struct host_watch *w)
-{
-	if (w->priv)
-		d->hs->unwatch(d->hs->ctx, w);
-}
-
 void balloon_destroy(struct balloon_dev *d)
 {
 	unsigned int i;
@@ -617,9 +597,9 @@ void balloon_destroy(struct balloon_dev *d)
 	if (!d)
 		return;
 	for (i = 0; i < d->n_queues; i++)
-		unwatch(d, &d->vq[i].kick);
-	unwatch(d, &d->reset_watch);
-	unwatch(d, &d->stats_watch);
+		host_watch_stop(d->hs, &d->vq[i].kick);
+	host_watch_stop(d->hs, &d->reset_watch);
+	host_watch_stop(d->hs, &d->stats_watch);
 	if (d->reset_fd >= 0)
 		close(d->reset_fd);
 	if (d->stats_fd >= 0)

@@ -717,14 +717,6 @@ static void process(struct blk_vq *q)
 	}
 }
 
-static void drain_fd(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0)
-		return;		/* EAGAIN: nothing was signalled */
-}
-
 /* Finish a reset once nothing is in flight.  I/O thread. */
 static void maybe_finish_reset(struct blk_dev *d)
 {
@@ -747,7 +739,7 @@ static void on_kick(void *arg)
 {
 	struct blk_vq *q = arg;
 
-	drain_fd(q->kick.fd);
+	host_drain_fd(q->kick.fd);
 	process(q);
 }
 
@@ -764,7 +756,7 @@ static void on_reset(void *arg)
 {
 	struct blk_dev *d = arg;
 
-	drain_fd(d->reset_fd);
+	host_drain_fd(d->reset_fd);
 	maybe_finish_reset(d);
 }
 
@@ -856,15 +848,11 @@ static int setup_queue(struct blk_dev *d, unsigned int i, char *msg,
 			     128, &vq_ops, q);
 	if (ret)
 		return ret;
-	q->kick = (struct host_watch){
-		.fd = d->vp.queues[i].notify_fd, .cb = on_kick, .arg = q,
-	};
-	q->done = (struct host_watch){
-		.fd = io_engine_fd(q->engine), .cb = on_done, .arg = q,
-	};
-	ret = d->hs->watch(d->hs->ctx, &q->kick);
+	ret = host_watch_start(d->hs, &q->kick, d->vp.queues[i].notify_fd,
+			       on_kick, q);
 	if (!ret)
-		ret = d->hs->watch(d->hs->ctx, &q->done);
+		ret = host_watch_start(d->hs, &q->done, io_engine_fd(q->engine),
+				       on_done, q);
 	if (ret)
 		snprintf(msg, msg_len, "'%s': event loop: %s", d->opts.path,
 			 strerror(-ret));
@@ -922,10 +910,7 @@ struct blk_dev *blk_create(const struct host_services *hs,
 		snprintf(msg, msg_len, "out of memory");
 		goto fail_all;
 	}
-	d->reset_watch = (struct host_watch){
-		.fd = d->reset_fd, .cb = on_reset, .arg = d,
-	};
-	ret = hs->watch(hs->ctx, &d->reset_watch);
+	ret = host_watch_start(hs, &d->reset_watch, d->reset_fd, on_reset, d);
 	for (i = 0; !ret && i < d->n_queues; i++)
 		ret = setup_queue(d, i, msg, msg_len);
 	if (ret)
@@ -972,10 +957,8 @@ void blk_destroy(struct blk_dev *d)
 	for (i = 0; d->q && i < d->n_queues; i++) {
 		struct blk_vq *q = &d->q[i];
 
-		if (q->kick.priv)
-			d->hs->unwatch(d->hs->ctx, &q->kick);
-		if (q->done.priv)
-			d->hs->unwatch(d->hs->ctx, &q->done);
+		host_watch_stop(d->hs, &q->kick);
+		host_watch_stop(d->hs, &q->done);
 		/* Drain: every started request finishes (data is not lost). */
 		io_engine_destroy(q->engine);
 		blk_queue_destroy(&q->bq);
@@ -985,8 +968,7 @@ void blk_destroy(struct blk_dev *d)
 	    fdatasync(d->backing.fd))
 		fprintf(stderr, "wisp: %s: fdatasync at exit: %s\n", d->opts.path,
 			strerror(errno));
-	if (d->reset_watch.priv)
-		d->hs->unwatch(d->hs->ctx, &d->reset_watch);
+	host_watch_stop(d->hs, &d->reset_watch);
 	if (d->reset_fd >= 0)
 		close(d->reset_fd);
 	virtio_pci_destroy(&d->vp);

@@ -1232,19 +1232,11 @@ static void process_ctrl(struct net_dev *d)
 
 /* ---- events ----------------------------------------------------------------- */
 
-static void drain_fd(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0)
-		return;		/* EAGAIN: nothing was signalled */
-}
-
 static void on_rx_kick(void *arg)
 {
 	struct net_qp *qp = arg;
 
-	drain_fd(qp->rx_kick.fd);
+	host_drain_fd(qp->rx_kick.fd);
 	qp->rx_starved = false;
 	process_rx(qp);
 }
@@ -1253,7 +1245,7 @@ static void on_tx_kick(void *arg)
 {
 	struct net_qp *qp = arg;
 
-	drain_fd(qp->tx_kick.fd);
+	host_drain_fd(qp->tx_kick.fd);
 	process_tx(qp);
 }
 
@@ -1270,7 +1262,7 @@ static void on_ctrl_kick(void *arg)
 {
 	struct net_dev *d = arg;
 
-	drain_fd(d->ctrl_kick.fd);
+	host_drain_fd(d->ctrl_kick.fd);
 	process_ctrl(d);
 }
 
@@ -1288,7 +1280,7 @@ static void on_reset(void *arg)
 	struct net_dev *d = arg;
 	unsigned int i;
 
-	drain_fd(d->reset_fd);
+	host_drain_fd(d->reset_fd);
 	if (!__atomic_load_n(&d->reset_pending, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&d->driver_ok, false, __ATOMIC_RELEASE);
@@ -1405,13 +1397,6 @@ struct pci_device *net_pci_device(struct net_dev *dev)
 	return &dev->vp.pd;
 }
 
-static int watch(struct net_dev *d, struct host_watch *w, int fd,
-		 void (*cb)(void *), void *arg)
-{
-	*w = (struct host_watch){ .fd = fd, .cb = cb, .arg = arg };
-	return d->hs->watch(d->hs->ctx, w);
-}
-
 /*
  * A ring that may only write to the tap (fixed file 0), with io-wq
  * bounded to one worker: created disabled, restricted, then enabled.
@@ -1482,13 +1467,14 @@ static int setup_pair(struct net_dev *d, unsigned int i, int fd)
 			fprintf(stderr, "wisp: %s: tap '%s': io_uring: %s; writing frames one by one\n",
 				d->vp.name, d->ifname, strerror(-err));
 	}
-	ret = watch(d, &qp->rx_kick, d->vp.queues[2 * i].notify_fd, on_rx_kick,
-		    qp);
+	ret = host_watch_start(d->hs, &qp->rx_kick,
+			       d->vp.queues[2 * i].notify_fd, on_rx_kick, qp);
 	if (!ret)
-		ret = watch(d, &qp->tx_kick, d->vp.queues[2 * i + 1].notify_fd,
-			    on_tx_kick, qp);
+		ret = host_watch_start(d->hs, &qp->tx_kick,
+				       d->vp.queues[2 * i + 1].notify_fd,
+				       on_tx_kick, qp);
 	if (!ret)
-		ret = watch(d, &qp->tap, fd, on_tap, qp);
+		ret = host_watch_start(d->hs, &qp->tap, fd, on_tap, qp);
 	if (!ret)
 		qp->tap_events = HOST_WATCH_IN;
 	return ret;
@@ -1518,7 +1504,8 @@ static void link_events_open(struct net_dev *d)
 		ret = -errno;
 		close(fd);
 	} else {
-		ret = watch(d, &d->link_events, fd, on_link_events, d);
+		ret = host_watch_start(d->hs, &d->link_events, fd,
+				       on_link_events, d);
 		if (ret)
 			close(fd);
 		else
@@ -1593,13 +1580,14 @@ struct net_dev *net_create(const struct host_services *hs,
 		ret = -errno;
 		goto fail;
 	}
-	ret = watch(d, &d->reset_watch, d->reset_fd, on_reset, d);
+	ret = host_watch_start(d->hs, &d->reset_watch, d->reset_fd, on_reset, d);
 	for (i = 0; !ret && i < d->n_pairs; i++)
 		ret = setup_pair(d, i, d->qp[i].fd);
 	if (!ret && d->has_ctrl) {
 		d->ctrl.hs = hs;
-		ret = watch(d, &d->ctrl_kick, d->vp.queues[2 * d->n_pairs].notify_fd,
-			    on_ctrl_kick, d);
+		ret = host_watch_start(d->hs, &d->ctrl_kick,
+				       d->vp.queues[2 * d->n_pairs].notify_fd,
+				       on_ctrl_kick, d);
 	}
 	if (ret)
 		goto fail;
@@ -1635,12 +1623,6 @@ bool net_link_up(struct net_dev *d)
 	return __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
 }
 
-static void unwatch(struct net_dev *d, struct host_watch *w)
-{
-	if (w->priv)
-		d->hs->unwatch(d->hs->ctx, w);
-}
-
 void net_destroy(struct net_dev *d)
 {
 	unsigned int i;
@@ -1650,9 +1632,9 @@ void net_destroy(struct net_dev *d)
 	for (i = 0; d->qp && i < d->n_pairs; i++) {
 		struct net_qp *qp = &d->qp[i];
 
-		unwatch(d, &qp->rx_kick);
-		unwatch(d, &qp->tx_kick);
-		unwatch(d, &qp->tap);
+		host_watch_stop(d->hs, &qp->rx_kick);
+		host_watch_stop(d->hs, &qp->tx_kick);
+		host_watch_stop(d->hs, &qp->tap);
 		if (qp->fd >= 0)
 			close(qp->fd);
 		if (qp->ring) {
@@ -1664,9 +1646,9 @@ void net_destroy(struct net_dev *d)
 		free(qp->rx_iov);
 		free(qp->tx_slots);
 	}
-	unwatch(d, &d->ctrl_kick);
-	unwatch(d, &d->reset_watch);
-	unwatch(d, &d->link_events);
+	host_watch_stop(d->hs, &d->ctrl_kick);
+	host_watch_stop(d->hs, &d->reset_watch);
+	host_watch_stop(d->hs, &d->link_events);
 	if (d->reset_fd >= 0)
 		close(d->reset_fd);
 	if (d->link_events_fd >= 0)
