@@ -21,7 +21,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
 	   -fno-strict-aliasing -fstack-protector-strong
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
-LDLIBS	:= -luring -ljson-c -lpthread
+LDLIBS	:= -luring -ljson-c -lfdt -lxxhash -lpthread
 TEST_LDLIBS := -lcmocka
 
 # Quiet by default, like Kbuild: "make V=1" shows the commands.
