@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon"
- * (docs/control.md, "The command line").  Every subcommand goes through
+ * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon|
+ * snapshot|migrate" (docs/control.md, "The command line").  Every subcommand goes through
  * the same two steps: ctl_open() connects to a VM's socket and
  * ctl_call() sends one request line and reads its reply line, each
  * before a deadline, so that a VM that does not answer cannot hang the
@@ -35,7 +35,11 @@
 #define CTL_CONNECT_MS		1000		/* connect, one VM */
 #define CTL_REPLY_MS		3000		/* one request's reply */
 #define CTL_LIST_MS		1000		/* all of one VM in "list" */
+#define CTL_SNAPSHOT_MS		600000		/* snapshot: writing the RAM */
+#define CTL_MIGRATE_MS		3600000		/* migrate: all of it */
 #define CTL_MAX_SECONDS		86400.0
+#define CTL_DOWNTIME_MS		300		/* migrate --downtime default */
+#define CTL_DOWNTIME_MAX_MS	60000
 
 /* Options of a subcommand, as parsed. */
 struct ctl_opts {
@@ -49,6 +53,10 @@ struct ctl_opts {
 	bool has_size;
 	uint64_t size;		/* balloon SIZE, bytes */
 	bool stats;		/* balloon --stats */
+	const char *dir;	/* snapshot DIR, as given */
+	bool resume;		/* snapshot --resume */
+	const char *uri;	/* migrate tcp:HOST:PORT */
+	unsigned int downtime_ms;	/* migrate --downtime */
 };
 
 struct ctl_cmd;
@@ -64,6 +72,8 @@ enum {
 	OPT_PROMETHEUS	= 1 << 3,
 	OPT_SIZE	= 1 << 4,	/* a SIZE after NAME */
 	OPT_STATS	= 1 << 5,
+	OPT_DIR		= 1 << 6,	/* a DIR after NAME; --resume */
+	OPT_URI		= 1 << 7,	/* a URI after NAME; --downtime */
 };
 
 struct ctl_cmd {
@@ -238,6 +248,92 @@ int ctl_parse_size(const char *s, uint64_t *out)
 	if (v > INT64_MAX)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int ctl_abs_dir(const char *dir, char *buf, size_t size)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	const char *last, *slash;
+	size_t len = strlen(dir);
+	int n;
+
+	if (!len)
+		return -EINVAL;
+	if (realpath(dir, real)) {
+		n = snprintf(buf, size, "%s", real);
+		return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	/* It does not exist (yet): its parent must. */
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len >= sizeof(parent))
+		return -ENAMETOOLONG;
+	memcpy(parent, dir, len);
+	parent[len] = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash) {
+		last = dir;
+		snprintf(parent, sizeof(parent), ".");
+	} else {
+		last = dir + (slash - parent) + 1;
+		parent[slash == parent ? 1 : slash - parent] = '\0';
+	}
+	len -= last - dir;	/* the last component, without the '/'s */
+	if (!realpath(parent, real))
+		return -errno;
+	n = snprintf(buf, size, "%s%s%.*s", real,
+		     strcmp(real, "/") ? "/" : "", (int)len, last);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int ctl_parse_migrate_uri(const char *uri, char *host, size_t hsize,
+			  unsigned int *port)
+{
+	const char *h, *hend, *p;
+	unsigned long v;
+	size_t i, n;
+
+	if (strncmp(uri, "tcp:", 4))
+		return -EINVAL;
+	h = uri + 4;
+	if (*h == '[') {	/* [IPv6] */
+		hend = strchr(h, ']');
+		if (!hend || hend[1] != ':')
+			return -EINVAL;
+		h++;
+		p = hend + 2;
+		for (i = 0; h + i < hend; i++)
+			if (!isxdigit((unsigned char)h[i]) &&
+			    !strchr(":.", h[i]))
+				return -EINVAL;
+		if (!memchr(h, ':', hend - h))
+			return -EINVAL;
+	} else {
+		hend = strchr(h, ':');
+		if (!hend)
+			return -EINVAL;
+		p = hend + 1;
+		for (i = 0; h + i < hend; i++)
+			if (!isalnum((unsigned char)h[i]) &&
+			    !strchr(".-_", h[i]))
+				return -EINVAL;
+	}
+	n = hend - h;
+	if (!n || !*p || strspn(p, "0123456789") != strlen(p))
+		return -EINVAL;
+	if (strlen(p) > 5)
+		return -ERANGE;
+	v = strtoul(p, NULL, 10);
+	if (v < 1 || v > 65535)
+		return -ERANGE;
+	if (n >= hsize)
+		return -ENAMETOOLONG;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = v;
 	return 0;
 }
 
@@ -593,6 +689,65 @@ static char *ctl_request(const char *request, json_object *args)
 	return line;
 }
 
+/*
+ * The request line that @cmd sends with options @o (list: none; it sends
+ * "info" to each VM).  NULL with the message in @err.
+ */
+static char *cmd_request(const struct ctl_cmd *cmd, const struct ctl_opts *o,
+			 struct wisp_err *err)
+{
+	json_object *args = json_object_new_object();
+	char dir[PATH_MAX];
+	char *req = NULL;
+	int ret;
+
+	if (!args) {
+		err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if ((cmd->opts & OPT_TIMEOUT) && o->has_timeout)
+		json_object_object_add(args, "timeout",
+			o->timeout == (double)(int)o->timeout ?
+			json_object_new_int((int)o->timeout) :
+			json_object_new_double(o->timeout));
+	if ((cmd->opts & OPT_PROMETHEUS) && o->prometheus)
+		json_object_object_add(args, "format",
+				       json_object_new_string("prometheus"));
+	if ((cmd->opts & OPT_SIZE) && o->has_size)
+		json_object_object_add(args, "target_bytes",
+				       json_object_new_int64((int64_t)o->size));
+	if (cmd->opts & OPT_DIR) {
+		/* The server's working directory is not ours. */
+		ret = ctl_abs_dir(o->dir, dir, sizeof(dir));
+		if (ret == -ENAMETOOLONG || ret == -EINVAL) {
+			err_set(err, WISP_EXIT_USAGE, -ret,
+				"%s: DIR '%s': %s", cmd->name, o->dir,
+				ret == -EINVAL ? "empty" : "path too long");
+			goto out;
+		}
+		if (ret) {
+			err_set(err, WISP_EXIT_NOINPUT, -ret,
+				"%s: DIR '%s': %s (its parent must exist)",
+				cmd->name, o->dir, strerror(-ret));
+			goto out;
+		}
+		json_object_object_add(args, "dir", json_object_new_string(dir));
+		json_object_object_add(args, "resume",
+				       json_object_new_boolean(o->resume));
+	}
+	if (cmd->opts & OPT_URI) {
+		json_object_object_add(args, "uri", json_object_new_string(o->uri));
+		json_object_object_add(args, "downtime_ms",
+				       json_object_new_int((int)o->downtime_ms));
+	}
+	req = ctl_request(cmd->name, args);
+	if (!req)
+		err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+out:
+	json_object_put(args);
+	return req;
+}
+
 /* Reading replies: absent or mistyped fields read as "?" or a default. */
 
 static json_object *jget(json_object *o, const char *key)
@@ -856,11 +1011,11 @@ static int run_info(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 	struct ctl_reply r = { 0 };
 	struct ctl_conn c;
 	json_object *info;
-	char *req = ctl_request(cmd->name, NULL);
+	char *req = cmd_request(cmd, o, err);
 	int ret;
 
 	if (!req)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		return -EINVAL;
 	ret = ctl_once(o, req, &c, &r, err);
 	if (!ret)
 		ret = reply_member(&c, &r, "info", &info, err);
@@ -878,21 +1033,13 @@ static int run_info(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 static int run_state(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 		     struct wisp_err *err)
 {
-	json_object *args = json_object_new_object();
 	struct ctl_reply r = { 0 };
 	struct ctl_conn c;
-	char *req;
+	char *req = cmd_request(cmd, o, err);
 	int ret;
 
-	if (o->has_timeout)
-		json_object_object_add(args, "timeout",
-			o->timeout == (double)(int)o->timeout ?
-			json_object_new_int((int)o->timeout) :
-			json_object_new_double(o->timeout));
-	req = ctl_request(cmd->name, args);
-	json_object_put(args);
 	if (!req)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		return -EINVAL;
 	ret = ctl_once(o, req, &c, &r, err);
 	if (!ret && o->json)
 		puts(r.line);
@@ -1121,21 +1268,16 @@ static void watch_sleep(int64_t *next_ms, double interval)
 static int run_stat(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 		    struct wisp_err *err)
 {
-	json_object *args = json_object_new_object(), *stat, *prev = NULL;
+	json_object *stat, *prev = NULL;
 	struct ctl_reply r = { 0 };
 	int64_t next = now_ms();
 	struct ctl_conn c;
 	bool seen = false;
-	char *req;
+	char *req = cmd_request(cmd, o, err);
 	int ret;
 
-	if (o->prometheus)
-		json_object_object_add(args, "format",
-				       json_object_new_string("prometheus"));
-	req = ctl_request(cmd->name, args);
-	json_object_put(args);
 	if (!req)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		return -EINVAL;
 	ret = ctl_open(&c, o->name, now_ms() + CTL_CONNECT_MS, err);
 	while (!ret) {
 		ret = ctl_call(&c, req, CTL_REPLY_MS, &r, err);
@@ -1264,19 +1406,14 @@ static void balloon_print_stats(json_object *b)
 static int run_balloon(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 		       struct wisp_err *err)
 {
-	json_object *args = json_object_new_object(), *b;
+	json_object *b;
 	struct ctl_reply r = { 0 };
 	struct ctl_conn c;
-	char *req;
+	char *req = cmd_request(cmd, o, err);
 	int ret;
 
-	if (o->has_size)
-		json_object_object_add(args, "target_bytes",
-				       json_object_new_int64((int64_t)o->size));
-	req = ctl_request(cmd->name, args);
-	json_object_put(args);
 	if (!req)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		return -EINVAL;
 	ret = ctl_once(o, req, &c, &r, err);
 	if (!ret)
 		ret = reply_member(&c, &r, "balloon", &b, err);
@@ -1290,6 +1427,123 @@ static int run_balloon(const struct ctl_cmd *cmd, const struct ctl_opts *o,
 	json_object_put(r.obj);
 	conn_close(&c);
 	free(req);
+	return ret;
+}
+
+/*
+ * A refusal (status 65) of a long request as "@what: error": what the
+ * VM said is about the request rather than about the VM.
+ */
+static void refusal_names(struct wisp_err *err, const struct ctl_conn *c,
+			  const char *what)
+{
+	size_t len = strlen(c->name);
+	char msg[sizeof(err->msg)];
+
+	if (err->status != WISP_EXIT_DATAERR ||
+	    strncmp(err->msg, c->name, len) || strncmp(err->msg + len, ": ", 2))
+		return;
+	snprintf(msg, sizeof(msg), "%s: %s", what, err->msg + len + 2);
+	memcpy(err->msg, msg, sizeof(msg));
+}
+
+/* "12.5 MiB" from member @key of @o; false when it is not a number. */
+static bool jmib(json_object *o, const char *key, char *buf, size_t size)
+{
+	json_object *v = jget(o, key);
+
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	snprintf(buf, size, "%.1f MiB",
+		 (double)json_object_get_uint64(v) / (1 << 20));
+	return true;
+}
+
+/* One request that may take long: open, send, wait up to @timeout_ms. */
+static int ctl_long(const struct ctl_cmd *cmd, const struct ctl_opts *o,
+		    int timeout_ms, struct ctl_conn *c, struct ctl_reply *r,
+		    struct wisp_err *err)
+{
+	char *req = cmd_request(cmd, o, err);
+	int ret;
+
+	c->fd = -1;
+	c->buf = NULL;
+	if (!req)
+		return -EINVAL;
+	ret = ctl_open(c, o->name, now_ms() + CTL_CONNECT_MS, err);
+	if (!ret)
+		ret = ctl_call(c, req, timeout_ms, r, err);
+	if (ret)
+		refusal_names(err, c, cmd->name);
+	free(req);
+	return ret;
+}
+
+/*
+ * snapshot NAME DIR: the VM pauses and writes DIR/state.dtb and
+ * DIR/memory, then stops (or runs on with --resume).  The reply comes
+ * when all is written.
+ */
+static int run_snapshot(const struct ctl_cmd *cmd, const struct ctl_opts *o,
+			struct wisp_err *err)
+{
+	struct ctl_reply r = { 0 };
+	struct ctl_conn c;
+	const char *state;
+	char mem[32], written[32];
+	int ret;
+
+	ret = ctl_long(cmd, o, CTL_SNAPSHOT_MS, &c, &r, err);
+	if (!ret && o->json) {
+		puts(r.line);
+	} else if (!ret) {
+		state = jstr(r.obj, "state");
+		printf("snapshot of '%s' in %s: ", o->name,
+		       json_object_is_type(jget(r.obj, "dir"), json_type_string) ?
+		       jstr(r.obj, "dir") : o->dir);
+		if (!jmib(r.obj, "memory_bytes", mem, sizeof(mem)))
+			snprintf(mem, sizeof(mem), "?");
+		printf("%s of RAM", mem);
+		if (jmib(r.obj, "written_bytes", written, sizeof(written)))
+			printf(" (%s written)", written);
+		if (jis_num(jget(r.obj, "ms")))
+			printf(" in %.0f ms", jdouble(r.obj, "ms", 0));
+		if (!strcmp(state, "stopping"))
+			printf("; the VM stopped\n");
+		else if (!strcmp(state, "running"))
+			printf("; the VM runs on\n");
+		else
+			printf("; the VM is %s\n", state);
+	}
+	json_object_put(r.obj);
+	conn_close(&c);
+	return ret;
+}
+
+/*
+ * migrate NAME tcp:HOST:PORT: the VM goes live to a "wisp run --incoming"
+ * there.  The reply comes when the destination runs (or it failed and
+ * the VM runs on here).
+ */
+static int run_migrate(const struct ctl_cmd *cmd, const struct ctl_opts *o,
+		       struct wisp_err *err)
+{
+	static const char *const skip[] = { "version", "ok", "request", NULL };
+	struct ctl_reply r = { 0 };
+	struct ctl_conn c;
+	int ret;
+
+	ret = ctl_long(cmd, o, CTL_MIGRATE_MS, &c, &r, err);
+	if (!ret && o->json) {
+		puts(r.line);
+	} else if (!ret) {
+		printf("migration of '%s' to %s", o->name, o->uri);
+		print_members(r.obj, skip);
+		putchar('\n');
+	}
+	json_object_put(r.obj);
+	conn_close(&c);
 	return ret;
 }
 
@@ -1315,6 +1569,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "balloon", "NAME [SIZE] [--stats] [--json]",
 	  "the balloon: SIZE (K, M, G; a bare number is MiB) sets how much of the guest's RAM it should hold; without, its state; --stats: the guest's memory statistics too",
 	  OPT_JSON | OPT_SIZE | OPT_STATS, true, run_balloon },
+	{ "snapshot", "NAME DIR [--resume] [--json]",
+	  "pause the VM and write its state to DIR/state.dtb and its RAM to DIR/memory\n"
+	  "  (DIR is made if missing; its parent must exist); then stop the VM (its exit\n"
+	  "  status 84) or, with --resume, let it run on; 'wisp restore DIR' runs it again",
+	  OPT_JSON | OPT_DIR, true, run_snapshot },
+	{ "migrate", "NAME tcp:HOST:PORT [--downtime MS] [--json]",
+	  "send the running VM to a 'wisp run --incoming tcp:ADDR:PORT' at HOST:PORT: RAM\n"
+	  "  copied while it runs, then a pause of at most MS milliseconds (default 300,\n"
+	  "  at most 60000) for the rest; the VM runs there and exits here",
+	  OPT_JSON | OPT_URI, true, run_migrate },
 };
 
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -1326,8 +1590,9 @@ static void print_usage(const struct ctl_cmd *cmd)
 	       "/run/wisp for root, else $XDG_RUNTIME_DIR/wisp or /tmp/wisp-UID;\n"
 	       "WISP_RUN_DIR overrides it) or, with a '/', a socket path.\n"
 	       "exit status: 0 done, 64 bad usage, 65 the VM refused the request,\n"
-	       "69 no such VM, 71 the connection failed\n",
-	       cmd->name, cmd->args, cmd->help);
+	       "69 no such VM, 71 the connection failed%s\n",
+	       cmd->name, cmd->args, cmd->help,
+	       cmd->opts & OPT_DIR ? ", 66 DIR's parent is missing" : "");
 }
 
 /* Does @arg look like a --watch value rather than a NAME? */
@@ -1348,12 +1613,20 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 	bool only_names = false;
 	int i;
 
-	*o = (struct ctl_opts){ .interval = 1 };
+	*o = (struct ctl_opts){ .interval = 1, .downtime_ms = CTL_DOWNTIME_MS };
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
 		size_t len;
 
 		if (only_names || arg[0] != '-' || !arg[1]) {
+			if (o->name && (cmd->opts & OPT_DIR) && !o->dir) {
+				o->dir = arg;
+				continue;
+			}
+			if (o->name && (cmd->opts & OPT_URI) && !o->uri) {
+				o->uri = arg;
+				continue;
+			}
 			if (o->name && (cmd->opts & OPT_SIZE) && !o->has_size) {
 				if (ctl_parse_size(arg, &o->size))
 					return err_set(err, WISP_EXIT_USAGE, EINVAL,
@@ -1386,6 +1659,24 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 			o->prometheus = true;
 		} else if (IS("--stats", OPT_STATS) && !val) {
 			o->stats = true;
+		} else if (IS("--resume", OPT_DIR) && !val) {
+			o->resume = true;
+		} else if (IS("--downtime", OPT_URI)) {
+			unsigned long ms;
+
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if (!val)
+				return err_set(err, WISP_EXIT_USAGE, EINVAL,
+					       "%s: --downtime needs a number of milliseconds",
+					       cmd->name);
+			ms = strspn(val, "0123456789") == strlen(val) &&
+			     strlen(val) <= 6 ? strtoul(val, NULL, 10) : 0;
+			if (ms < 1 || ms > CTL_DOWNTIME_MAX_MS)
+				return err_set(err, WISP_EXIT_USAGE, EINVAL,
+					       "%s: bad --downtime '%s' (milliseconds, 1 to %d)",
+					       cmd->name, val, CTL_DOWNTIME_MAX_MS);
+			o->downtime_ms = ms;
 		} else if (IS("--timeout", OPT_TIMEOUT)) {
 			if (!val && i + 1 < argc)
 				val = argv[++i];
@@ -1418,6 +1709,32 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
 		return err_set(err, WISP_EXIT_USAGE, EINVAL,
 			       "%s: missing NAME (try 'wisp %s --help')",
 			       cmd->name, cmd->name);
+	if ((cmd->opts & OPT_DIR) && !o->dir)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "%s: missing DIR (try 'wisp %s --help')",
+			       cmd->name, cmd->name);
+	if ((cmd->opts & OPT_DIR) && !*o->dir)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "%s: empty DIR", cmd->name);
+	if ((cmd->opts & OPT_URI) && !o->uri)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "%s: missing tcp:HOST:PORT (try 'wisp %s --help')",
+			       cmd->name, cmd->name);
+	if (cmd->opts & OPT_URI) {
+		char host[256];
+		unsigned int port;
+		int ret = ctl_parse_migrate_uri(o->uri, host, sizeof(host),
+						&port);
+
+		if (ret == -ERANGE)
+			return err_set(err, WISP_EXIT_USAGE, ERANGE,
+				       "%s: bad port in '%s' (1 to 65535)",
+				       cmd->name, o->uri);
+		if (ret)
+			return err_set(err, WISP_EXIT_USAGE, -ret,
+				       "%s: bad URI '%s' (tcp:HOST:PORT; an IPv6 HOST in brackets)",
+				       cmd->name, o->uri);
+	}
 	if (o->json && o->prometheus)
 		return err_set(err, WISP_EXIT_USAGE, EINVAL,
 			       "%s: --json and --prometheus exclude each other",
@@ -1438,6 +1755,24 @@ static const struct ctl_cmd *find_cmd(const char *name)
 bool ctl_is_command(const char *cmd)
 {
 	return find_cmd(cmd);
+}
+
+int ctl_build_request(int argc, char **argv, char **line,
+		      struct wisp_err *err)
+{
+	const struct ctl_cmd *cmd = find_cmd(argv[0]);
+	struct ctl_opts o;
+	int ret;
+
+	*line = NULL;
+	if (!cmd || cmd->run == run_list)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "'%s' sends no single request", argv[0]);
+	ret = parse_args(cmd, argc, argv, &o, err);
+	if (ret)
+		return ret;
+	*line = cmd_request(cmd, &o, err);
+	return *line ? 0 : -EINVAL;
 }
 
 int ctl_main(int argc, char **argv)

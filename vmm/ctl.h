@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon",
- * each a client of a running VM's control socket (docs/control.md).
+ * The control client: "wisp list|info|pause|resume|shutdown|stop|stat|balloon|
+ * snapshot|migrate", each a client of a running VM's control socket
+ * (docs/control.md).
  */
 #ifndef WISP_CTL_H
 #define WISP_CTL_H
@@ -58,5 +59,33 @@ void ctl_format_uptime(double seconds, char *buf, size_t size);
 
 /* A CPU list with ranges: "0-3,8"; "-" when empty; "..." when cut. */
 void ctl_format_cpus(const int *cpus, size_t n, char *buf, size_t size);
+
+/*
+ * @dir as an absolute path for a server whose working directory differs:
+ * realpath(@dir) when it exists, else the real path of its parent with
+ * the last component appended (trailing '/'s dropped).  0, -EINVAL (empty),
+ * -ENOENT or another realpath() error for the parent, -ENAMETOOLONG.
+ */
+int ctl_abs_dir(const char *dir, char *buf, size_t size);
+
+/*
+ * Parse a migration URI "tcp:HOST:PORT" (HOST a name, an IPv4 address or
+ * an IPv6 address in brackets, given back without them; PORT 1-65535).
+ * 0, -EINVAL (not that shape), -ERANGE (the port) or -ENAMETOOLONG (HOST
+ * does not fit @hsize).
+ */
+int ctl_parse_migrate_uri(const char *uri, char *host, size_t hsize,
+			  unsigned int *port);
+
+/*
+ * The request line (with its '\n') that "wisp @argv..." would send, for
+ * commands that send one request (not list): *@line malloc()ed.  0, 1 for
+ * --help, or -errno with the message and exit status in @err (as
+ * ctl_main() prints them).  Relative snapshot DIRs are made absolute
+ * against the current directory.
+ */
+struct wisp_err;
+int ctl_build_request(int argc, char **argv, char **line,
+		      struct wisp_err *err);
 
 #endif
