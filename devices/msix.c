@@ -247,3 +247,67 @@ bool msix_raise(struct msix *m, unsigned int vector)
 	signal_fd(fd);
 	return true;
 }
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+void msix_save(struct msix *m, struct state_writer *w)
+{
+	uint8_t table[MSIX_MAX_VECTORS * MSIX_ENTRY_SIZE];
+	unsigned int i, k;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++)
+		for (k = 0; k < 4; k++)
+			io_put(&table[i * MSIX_ENTRY_SIZE + 4 * k], 4,
+			       *entry_word(&m->vec[i], k));
+	state_put_u32(w, "vectors", m->n);
+	state_put_bytes(w, "table", table, msix_table_size(m->n));
+	state_put_u64(w, "pending", m->pending);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_load(struct msix *m, struct state_reader *r, int node)
+{
+	uint32_t n = state_get_u32(r, node, "vectors");
+	uint64_t pending = state_get_u64(r, node, "pending");
+	const uint8_t *table;
+	unsigned int i, k;
+	size_t len;
+
+	table = state_get_blob(r, node, "table", &len);
+	if (r->failed)
+		return;
+	if (n != m->n) {
+		state_fail(r, node, "%u MSI-X vectors in the snapshot, %u here",
+			   n, m->n);
+		return;
+	}
+	if (len != msix_table_size(n)) {
+		state_fail(r, node, "table: %zu bytes where %u belong", len,
+			   msix_table_size(n));
+		return;
+	}
+	if (n < 64 && pending >> n) {
+		state_fail(r, node, "pending bits 0x%llx beyond the %u vectors",
+			   (unsigned long long)pending, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t ctrl = io_get(&table[i * MSIX_ENTRY_SIZE + 12], 4);
+
+		if (ctrl & ~MSIX_ENTRY_CTRL_MASKBIT) {
+			state_fail(r, node, "vector %u: control 0x%x has reserved bits set",
+				   i, ctrl);
+			return;
+		}
+	}
+	/* The guest's path: words 0-2, then the mask bit last. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 4; k++)
+			msix_table_write(m, i * MSIX_ENTRY_SIZE + 4 * k,
+					 &table[i * MSIX_ENTRY_SIZE + 4 * k], 4);
+	pthread_mutex_lock(&m->lock);
+	m->pending |= pending;
+	deliver_pending(m);
+	pthread_mutex_unlock(&m->lock);
+}

@@ -18,6 +18,7 @@
 
 #include "host.h"
 #include "pci.h"
+#include "state.h"
 
 #define MSIX_MAX_VECTORS	64
 #define MSIX_ENTRY_SIZE		16
@@ -89,5 +90,20 @@ bool msix_raise(struct msix *m, unsigned int vector);
 
 /* Is MSI-X enabled (and not function-masked)?  Any thread. */
 bool msix_enabled(struct msix *m);
+
+/*
+ * Snapshots: msix_save writes, into the node the caller opened, the
+ * number of vectors, the table (16 bytes per vector, little-endian words
+ * as the guest reads them) and the pending bits.  Message Control lives
+ * in configuration space (pci_host_save).  msix_load, on a freshly
+ * initialised @m: checks the vector count and that no reserved bit or
+ * pending bit beyond the vectors is set, replays each entry through the
+ * guest's table write path (address and data first, then the mask bit:
+ * unmasked entries get their routes, msi_set), then sets the pending bits
+ * and delivers those that are unmasked (a spurious interrupt at worst).
+ * Errors go to @r; @m stays safe to destroy.
+ */
+void msix_save(struct msix *m, struct state_writer *w);
+void msix_load(struct msix *m, struct state_reader *r, int node);
 
 #endif

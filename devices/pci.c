@@ -406,3 +406,138 @@ int pci_host_add(struct pci_host *host, struct pci_device *pd)
 	host->slots[slot] = pd;
 	return slot;
 }
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+#define SNAP_CFG_BYTES	256	/* mechanism #1's reach: all capabilities */
+
+static struct pci_device *slot_device(struct pci_host *host, unsigned int s)
+{
+	return s ? host->slots[s] : &host->bridge;
+}
+
+static uint32_t occupied_slots(struct pci_host *host)
+{
+	uint32_t mask = 0;
+	unsigned int s;
+
+	for (s = 0; s < PCI_SLOTS; s++)
+		if (slot_device(host, s))
+			mask |= 1U << s;
+	return mask;
+}
+
+static uint32_t mapped_bars(const struct pci_device *pd)
+{
+	uint32_t mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < PCI_BARS; i++)
+		if (pd->bar[i].mapped)
+			mask |= 1U << i;
+	return mask;
+}
+
+void pci_host_save(struct pci_host *host, struct state_writer *w)
+{
+	unsigned int s;
+	char name[16];
+
+	pthread_mutex_lock(&host->lock);
+	state_put_u32(w, "config-address",
+		      __atomic_load_n(&host->config_address, __ATOMIC_RELAXED));
+	state_put_u32(w, "slots", occupied_slots(host));
+	for (s = 0; s < PCI_SLOTS; s++) {
+		struct pci_device *pd = slot_device(host, s);
+
+		if (!pd)
+			continue;
+		snprintf(name, sizeof(name), "slot@%x", s);
+		state_begin(w, name);
+		state_put_str(w, "name", pd->name);
+		state_put_bytes(w, "config", pd->cfg, SNAP_CFG_BYTES);
+		state_put_u32(w, "bars-mapped", mapped_bars(pd));
+		state_end(w);
+	}
+	pthread_mutex_unlock(&host->lock);
+}
+
+static void load_device(struct pci_host *host, struct pci_device *pd,
+			struct state_reader *r, int node)
+{
+	uint32_t mapped, now;
+	const uint8_t *cfg;
+	size_t len;
+	int off;
+
+	cfg = state_get_blob(r, node, "config", &len);
+	mapped = state_get_u32(r, node, "bars-mapped");
+	if (r->failed)
+		return;
+	if (len != SNAP_CFG_BYTES) {
+		state_fail(r, node, "config: %zu bytes where %d belong", len,
+			   SNAP_CFG_BYTES);
+		return;
+	}
+	if (mapped >> PCI_BARS) {
+		state_fail(r, node, "bars-mapped 0x%x names BARs that do not exist",
+			   mapped);
+		return;
+	}
+	/* The read-only bytes say which device this is and what it has. */
+	for (off = 0; off < SNAP_CFG_BYTES; off++) {
+		if ((cfg[off] & ~pd->wmask[off]) ==
+		    (pd->cfg[off] & ~pd->wmask[off]))
+			continue;
+		state_fail(r, node, "%s: read-only configuration byte 0x%02x is 0x%02x in the snapshot, 0x%02x here (a different device or device configuration)",
+			   pd->name, off, cfg[off], pd->cfg[off]);
+		return;
+	}
+	pthread_mutex_lock(&host->lock);
+	for (off = SNAP_CFG_BYTES - 4; off >= 0; off -= 4) {
+		if (!(pd->wmask[off] | pd->wmask[off + 1] | pd->wmask[off + 2] |
+		      pd->wmask[off + 3]))
+			continue;
+		config_write(host, pd, off, &cfg[off], 4);
+	}
+	now = mapped_bars(pd);
+	pthread_mutex_unlock(&host->lock);
+	if (memcmp(pd->cfg, cfg, SNAP_CFG_BYTES)) {
+		state_fail(r, node, "%s: configuration space differs after the replay",
+			   pd->name);
+		return;
+	}
+	if (now != mapped)
+		state_fail(r, node, "%s: BARs mapped 0x%x in the snapshot, 0x%x here (a BAR overlaps RAM or another device)",
+			   pd->name, mapped, now);
+}
+
+void pci_host_load(struct pci_host *host, struct state_reader *r, int node)
+{
+	uint32_t ca = state_get_u32(r, node, "config-address");
+	uint32_t slots = state_get_u32(r, node, "slots");
+	unsigned int s;
+	char name[16];
+
+	if (r->failed)
+		return;
+	if (ca & ~CONFIG_ADDRESS_MASK) {
+		state_fail(r, node, "config-address 0x%08x has bits no guest can set",
+			   ca);
+		return;
+	}
+	if (slots != occupied_slots(host)) {
+		state_fail(r, node, "the snapshot has devices in slots 0x%08x, this VM in 0x%08x",
+			   slots, occupied_slots(host));
+		return;
+	}
+	__atomic_store_n(&host->config_address, ca, __ATOMIC_RELAXED);
+	for (s = 0; s < PCI_SLOTS && !r->failed; s++) {
+		struct pci_device *pd = slot_device(host, s);
+
+		if (!pd)
+			continue;
+		snprintf(name, sizeof(name), "slot@%x", s);
+		load_device(host, pd, r, state_node(r, node, name));
+	}
+}

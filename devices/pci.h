@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "host.h"
+#include "state.h"
 
 #define PCI_CONFIG_ADDRESS	0xcf8	/* 4 ports: the address register */
 #define PCI_CONFIG_DATA		0xcfc	/* 4 ports: the data window */
@@ -180,5 +181,27 @@ int pci_host_add(struct pci_host *host, struct pci_device *pd);
 extern const struct io_handler pci_config_address_io;
 extern const struct io_handler pci_config_data_io;
 extern const struct io_handler pci_ecam_io;
+
+/*
+ * Snapshots (docs/snapshot.md).  pci_host_save writes, into the node the
+ * caller opened: the configuration address latch, the occupied slots, and
+ * per function a "slot@N" node (N in hex, 0 the host bridge) with its
+ * standard configuration space (256 bytes: the guest-writable bits as the
+ * guest set them, the rest for comparison) and which BARs were mapped.
+ * vCPUs paused.
+ *
+ * pci_host_load, on a freshly built host with the same devices added:
+ * checks that the slots and every read-only byte match (same device,
+ * BARs, capabilities), then replays the writable dwords through the
+ * guest's configuration write path, from the highest offset down (BARs
+ * before the command register enables decoding; a window's data before
+ * the registers that aim it), so BARs map exactly as for the guest and the
+ * devices' hooks (MSI-X Message Control) run; a BAR that mapped in the
+ * snapshot but is refused here fails the load.  Errors go to @r
+ * (r->failed); the host stays safe to destroy.  Call it before the
+ * devices' own loads (it works after them too).
+ */
+void pci_host_save(struct pci_host *host, struct state_writer *w);
+void pci_host_load(struct pci_host *host, struct state_reader *r, int node);
 
 #endif

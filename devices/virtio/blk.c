@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,12 +803,20 @@ static void op_driver_ok(struct virtio_pci *vp)
 	(void)vp;	/* queues start when kicked */
 }
 
+static struct virtq *op_queue_virtq(struct virtio_pci *vp, unsigned int index)
+{
+	struct blk_dev *d = dev_of(vp);
+
+	return index < d->n_queues ? &d->q[index].vq : NULL;
+}
+
 static const struct virtio_pci_device_ops blk_ops = {
 	.queue_enable = op_queue_enable,
 	.reset = op_reset,
 	.config_read = op_config_read,
 	.config_write = op_config_write,
 	.driver_ok = op_driver_ok,
+	.queue_virtq = op_queue_virtq,
 };
 
 struct pci_device *blk_pci_device(struct blk_dev *dev)
@@ -946,6 +955,98 @@ void blk_get_stats(struct blk_dev *d, struct blk_queue_stats *s)
 		s->bytes_read += q->bytes_read;
 		s->bytes_written += q->bytes_written;
 	}
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+#define QUIESCE_POLL_MS		100
+#define QUIESCE_LIMIT_MS	60000
+
+int blk_quiesce(struct blk_dev *d)
+{
+	unsigned int i, waited = 0;
+	uint64_t one = 1;
+
+	for (i = 0; i < d->n_queues; i++) {
+		struct blk_vq *q = &d->q[i];
+
+		while (blk_queue_in_flight(&q->bq)) {
+			struct pollfd p = {
+				.fd = io_engine_fd(q->engine), .events = POLLIN,
+			};
+			int n = poll(&p, 1, QUIESCE_POLL_MS);
+
+			if (n < 0 && errno != EINTR)
+				return -errno;
+			if (!n && (waited += QUIESCE_POLL_MS) >= QUIESCE_LIMIT_MS)
+				return -ETIMEDOUT;
+			/* Completions pushed and published, stalled ones started. */
+			blk_queue_reap(&q->bq);
+		}
+	}
+	maybe_finish_reset(d);
+	/* What is still available is taken when the loop runs again. */
+	for (i = 0; i < d->n_queues; i++)
+		if (write(d->vp.queues[i].notify_fd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			return -errno;
+	return 0;
+}
+
+void blk_save(struct blk_dev *d, struct state_writer *w)
+{
+	state_put_u64(w, "capacity-sectors", d->backing.capacity / BLK_SECTOR);
+	state_put_u32(w, "readonly", d->opts.readonly);
+	state_put_u32(w, "queues", d->n_queues);
+	state_put_u32(w, "block-size", d->backing.logical_block);
+	state_put_str(w, "serial", d->opts.serial);
+	virtio_pci_save(&d->vp, w);
+}
+
+void blk_load(struct blk_dev *d, struct state_reader *r, int node)
+{
+	uint64_t sectors = state_get_u64(r, node, "capacity-sectors");
+	uint32_t readonly = state_get_u32(r, node, "readonly");
+	uint32_t queues = state_get_u32(r, node, "queues");
+	uint32_t block = state_get_u32(r, node, "block-size");
+	const char *serial = state_get_str(r, node, "serial");
+	unsigned int i;
+
+	if (r->failed)
+		return;
+	if (sectors != d->backing.capacity / BLK_SECTOR) {
+		state_fail(r, node, "'%s': the disk has %llu sectors, the snapshot %llu",
+			   d->opts.path,
+			   (unsigned long long)(d->backing.capacity / BLK_SECTOR),
+			   (unsigned long long)sectors);
+		return;
+	}
+	if (readonly != d->opts.readonly) {
+		state_fail(r, node, "'%s': the disk is %s, in the snapshot it was %s",
+			   d->opts.path, d->opts.readonly ? "read-only" : "read-write",
+			   readonly ? "read-only" : "read-write");
+		return;
+	}
+	if (queues != d->n_queues) {
+		state_fail(r, node, "'%s': %u queues here, %u in the snapshot",
+			   d->opts.path, d->n_queues, queues);
+		return;
+	}
+	if (block != d->backing.logical_block) {
+		state_fail(r, node, "'%s': logical block size %u here, %u in the snapshot",
+			   d->opts.path, d->backing.logical_block, block);
+		return;
+	}
+	if (strcmp(serial, d->opts.serial)) {
+		state_fail(r, node, "'%s': serial '%s' here, '%s' in the snapshot",
+			   d->opts.path, d->opts.serial, serial);
+		return;
+	}
+	virtio_pci_load(&d->vp, r, node);
+	/* A queue broken before the snapshot has already asked for a reset. */
+	for (i = 0; i < d->n_queues; i++)
+		if (d->q[i].vq.broken)
+			d->q[i].broken_told = true;
 }
 
 void blk_destroy(struct blk_dev *d)

@@ -15,6 +15,7 @@
 
 #include "../io/engine.h"
 #include "../pci.h"
+#include "../state.h"
 
 #define BLK_SERIAL_MAX		20	/* VIRTIO_BLK_ID_BYTES */
 #define BLK_MAX_QUEUES		64
@@ -254,6 +255,32 @@ struct pci_device *blk_pci_device(struct blk_dev *dev);
 
 /* The counters so far, summed over the queues.  The I/O thread. */
 void blk_get_stats(struct blk_dev *dev, struct blk_queue_stats *s);
+
+/*
+ * Snapshots.  blk_quiesce: on the event loop's thread, vCPUs paused:
+ * waits for every request in flight to complete (each is pushed to its
+ * used ring and published: nothing acknowledged is lost, nothing is half
+ * done), finishes a pending reset, and signals each queue's notify eventfd
+ * so that chains left in an available ring are taken when the loop runs
+ * again (--resume).  Chains the driver made available but the device had
+ * not taken stay in guest memory.  Returns 0, or -ETIMEDOUT when the
+ * backing file has not answered for 60 seconds (the device is intact and
+ * may go on), or -errno from poll.
+ *
+ * blk_save (after blk_quiesce, into the node the caller opened, e.g.
+ * "virtio-blk@0"): the configuration that must match (capacity in
+ * sectors, read-only, queues, block size, serial) and the transport
+ * (virtio_pci_save: status, features, queues with their progress, MSI-X).
+ *
+ * blk_load (on a device just made by blk_create for the same disk, before
+ * the event loop runs; after pci_host_load or before, either works):
+ * fails with a message naming the difference when the disk or options do
+ * not match ("the disk has 2048 sectors, the snapshot 4096"), then
+ * virtio_pci_load.  Errors go to @r; the device stays safe to destroy.
+ */
+int blk_quiesce(struct blk_dev *dev);
+void blk_save(struct blk_dev *dev, struct state_writer *w);
+void blk_load(struct blk_dev *dev, struct state_reader *r, int node);
 
 /*
  * Finish every request in flight, sync a writable disk, release

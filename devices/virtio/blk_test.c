@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libfdt.h>
 
 #include "../fake_host_testlib.h"
+#include "../pci_testlib.h"
+#include "../state.h"
 #include "../io/fault_testlib.h"
 #include "blk.h"
 #include "pci.h"
@@ -757,6 +760,423 @@ static void test_device_end_to_end(void **state)
 	assert_int_equal(f->fh.ram[R_DATA], 0x3c);
 }
 
+/* ---- snapshot and restore ------------------------------------------------------- */
+
+/* A whole VM's worth for one disk: RAM, a PCI host, the device. */
+struct side {
+	struct dfix d;
+	struct pci_host host;
+	struct virtio_pci *vp;
+};
+
+static void side_create(struct side *s, const char *path, const uint8_t *image)
+{
+	struct blk_backing backing;
+	struct blk_options o;
+	char msg[200];
+	int err = 0, i;
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(fake_host_init(&s->d.fh, 0, DRAM), 0);
+	if (image)
+		memcpy(s->d.fh.ram, image, DRAM);
+	assert_int_equal(pci_host_init(&s->host, &s->d.fh.hs, 0, 0), 0);
+	assert_int_equal(blk_parse_options("path=x,serial=DEV1", &o, msg,
+					   sizeof(msg)), 0);
+	strcpy(o.path, path);
+	strcpy(s->d.path, path);
+	/* The source's lock may outlive it a moment (io_uring's file). */
+	for (i = 0; i < 200 && blk_open_backing(&o, &backing, msg,
+						 sizeof(msg)) == -EBUSY; i++)
+		usleep(10000);
+	assert_true(i < 200);
+	s->d.dev = blk_create(&s->d.fh.hs, &o, &backing, 2, msg, sizeof(msg),
+			      &err);
+	if (!s->d.dev)
+		fail_msg("blk_create: %s (%d)", msg, err);
+	s->d.pd = blk_pci_device(s->d.dev);
+	s->vp = (struct virtio_pci *)s->d.pd;	/* pd is its first member */
+	assert_int_equal(pci_host_add(&s->host, s->d.pd), 1);
+}
+
+static void side_destroy(struct side *s)
+{
+	blk_destroy(s->d.dev);
+	pci_host_destroy(&s->host);
+	fake_host_free(&s->d.fh);
+}
+
+/*
+ * Offer a request on queue 0 with descriptors @first..@first + 2 and its
+ * header, data and status at @base, @base + 0x1000 and @base + 0x3000;
+ * kick only when @kick.
+ */
+static void post(struct dfix *f, unsigned int first, uint64_t base,
+		 uint32_t type, uint64_t sector, uint32_t len, bool kick)
+{
+	uint16_t slot = f->avail % 16, head = first, idx;
+	uint8_t *hdr = f->fh.ram + base;
+
+	memset(hdr, 0, 16);
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	desc(f, first, base, 16, 1, first + 1);
+	desc(f, first + 1, base + 0x1000, len,
+	     1 | (type == BLK_T_IN ? 2 : 0), first + 2);
+	desc(f, first + 2, base + 0x3000, 1, 2, 0);
+	f->fh.ram[base + 0x3000] = 0xee;
+	memcpy(f->fh.ram + R_AVAIL + 4 + 2 * slot, &head, 2);
+	idx = ++f->avail;
+	memcpy(f->fh.ram + R_AVAIL + 2, &idx, 2);
+	if (kick)
+		bar_wr(f, VIRTIO_PCI_NOTIFY, 2, 0);
+}
+
+/* Used element @i's length, its head in *@head. */
+static uint32_t vdrv_used_len(struct dfix *f, unsigned int i, uint16_t *head)
+{
+	uint32_t id, len;
+
+	memcpy(&id, f->fh.ram + R_USED + 4 + 8 * (i % 16), 4);
+	memcpy(&len, f->fh.ram + R_USED + 4 + 8 * (i % 16) + 4, 4);
+	*head = id;
+	return len;
+}
+
+static uint16_t used_idx(struct dfix *f)
+{
+	uint16_t used;
+
+	memcpy(&used, f->fh.ram + R_USED + 2, 2);
+	return used;
+}
+
+struct snapshot {
+	void *blob;
+	size_t len;
+	uint8_t *ram;
+	uint16_t avail;
+	struct virtio_pci vp;		/* the source's transport, copied */
+	struct virtq vq;		/* and queue 0 */
+	uint8_t cfg[256];
+	uint64_t bar;
+};
+
+static void *blk_blob_copy(struct state_writer *w, size_t *len)
+{
+	void *b;
+
+	*len = fdt_totalsize(w->fdt);
+	b = malloc(*len);
+	assert_non_null(b);
+	memcpy(b, w->fdt, *len);
+	return b;
+}
+
+/*
+ * The source: bring the disk up with MSI-X, write and read through it,
+ * leave a write in flight and a read available but not kicked, quiesce,
+ * save; the source is destroyed (it holds the disk's lock).
+ */
+static void make_snapshot(const char *path, struct snapshot *snap)
+{
+	struct side a;
+	struct state_writer w;
+	unsigned int cap;
+	struct virtq *vq;
+
+	side_create(&a, path, NULL);
+	cap = a.vp->msix.cap;
+	pci_test_cfg_write(&a.host, 1, PCI_COMMAND, 2,
+			   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	pci_test_cfg_write(&a.host, 1, cap + 2, 2, MSIX_CTRL_ENABLE);
+	assert_true(a.vp->pd.bar[0].mapped);
+	bar_wr(&a.d, VIRTIO_PCI_MSIX_TABLE + 16, 4, 0xfee00000);
+	bar_wr(&a.d, VIRTIO_PCI_MSIX_TABLE + 24, 4, 0x41);
+	bar_wr(&a.d, VIRTIO_PCI_MSIX_TABLE + 28, 4, 0);	/* unmask vector 1 */
+	bar_wr(&a.d, VIRTIO_PCI_MSIX_TABLE + 0, 4, 0xfee01000);
+	bar_wr(&a.d, 0x10, 2, 0);		/* config: vector 0, masked */
+	bar_wr(&a.d, 0x16, 2, 0);
+	bar_wr(&a.d, 0x1a, 2, 1);		/* queue 0: vector 1 */
+	bring_up(&a.d);
+
+	memset(a.d.fh.ram + R_DATA, 0x5a, 4096);
+	post(&a.d, 0, R_HDR, BLK_T_OUT, 8, 4096, true);
+	serve(&a.d, 1);
+	assert_int_equal(a.d.fh.ram[R_STATUS], BLK_S_OK);
+	post(&a.d, 0, R_HDR, BLK_T_IN, 8, 512, true);
+	serve(&a.d, 2);
+	assert_int_equal(a.d.fh.ram[R_STATUS], BLK_S_OK);
+	assert_true(fake_host_msi_count(&a.d.fh, a.vp->msix.vec[1].handle) > 0);
+
+	/* A write the device takes (one pass of the loop), still in flight. */
+	memset(a.d.fh.ram + 0x10000 + 0x1000, 0x77, 4096);
+	post(&a.d, 3, 0x10000, BLK_T_OUT, 64, 4096, true);
+	fake_host_poll(&a.d.fh, 0);
+	/* A read made available whose kick is lost with the pause. */
+	post(&a.d, 6, 0x20000, BLK_T_IN, 64, 4096, false);
+	virtio_pci_notify_config(a.vp);		/* generation 1, pending bit */
+	bar_wr(&a.d, 0x16, 2, 1);		/* queue_select ends at 1 */
+
+	assert_int_equal(blk_quiesce(a.d.dev), 0);
+	/* Quiesced: the write completed and is published, the read waits. */
+	assert_int_equal(used_idx(&a.d), 3);
+	assert_int_equal(a.d.fh.ram[0x10000 + 0x3000], BLK_S_OK);
+	assert_int_equal(a.d.fh.ram[0x20000 + 0x3000], 0xee);
+
+	assert_int_equal(state_writer_init(&w), 0);
+	state_begin(&w, "pci");
+	pci_host_save(&a.host, &w);
+	state_end(&w);
+	state_begin(&w, "virtio-blk@0");
+	blk_save(a.d.dev, &w);
+	state_end(&w);
+	assert_int_equal(state_writer_finish(&w), 0);
+	snap->blob = blk_blob_copy(&w, &snap->len);
+	state_writer_free(&w);
+
+	snap->ram = malloc(DRAM);
+	assert_non_null(snap->ram);
+	memcpy(snap->ram, a.d.fh.ram, DRAM);
+	snap->avail = a.d.avail;
+	snap->vp = *a.vp;
+	vq = a.vp->ops->queue_virtq(a.vp, 0);
+	snap->vq = *vq;
+	memcpy(snap->cfg, a.vp->pd.cfg, 256);
+	snap->bar = a.vp->pd.bar[0].mapped_at;
+	assert_int_equal(snap->vq.last_avail, 3);
+	assert_int_equal(snap->vq.used_idx, 3);
+	side_destroy(&a);
+}
+
+static void load_side(struct side *s, const void *blob, size_t len,
+		      struct state_reader *r)
+{
+	assert_int_equal(state_reader_init(r, blob, len), 0);
+	pci_host_load(&s->host, r, state_node(r, STATE_ROOT, "pci"));
+	blk_load(s->d.dev, r, state_node(r, STATE_ROOT, "virtio-blk@0"));
+}
+
+static char *blk_tmp_disk(void)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/wisp-blksnap-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, CAP), 0);
+	close(fd);
+	return path;
+}
+
+static void test_snapshot_restore(void **state)
+{
+	struct snapshot snap;
+	struct state_reader r;
+	struct side b;
+	const struct virtq *vq;
+	const char *path = blk_tmp_disk();
+	unsigned int i;
+
+	(void)state;
+	make_snapshot(path, &snap);
+	side_create(&b, path, snap.ram);
+	load_side(&b, snap.blob, snap.len, &r);
+	if (r.failed)
+		fail_msg("load: %s", r.err);
+
+	/* Every transport field as it was. */
+	assert_int_equal(b.vp->status, 0x0f);
+	assert_int_equal(b.vp->status, snap.vp.status);
+	assert_int_equal(b.vp->driver_features, snap.vp.driver_features);
+	assert_int_equal(b.vp->device_feature_select, snap.vp.device_feature_select);
+	assert_int_equal(b.vp->driver_feature_select, snap.vp.driver_feature_select);
+	assert_int_equal(b.vp->config_generation, 1);
+	assert_int_equal(b.vp->config_msix_vector, snap.vp.config_msix_vector);
+	assert_int_equal(b.vp->queue_select, 1);
+	assert_int_equal(b.vp->isr, snap.vp.isr);
+	assert_int_equal(b.vp->isr, 3);
+	assert_false(b.vp->resetting);
+	for (i = 0; i < b.vp->num_queues; i++) {
+		const struct virtio_pci_queue *q = &b.vp->queues[i];
+		const struct virtio_pci_queue *o = &snap.vp.queues[i];
+
+		assert_int_equal(q->size, o->size);
+		assert_int_equal(q->msix_vector, o->msix_vector);
+		assert_int_equal(q->enabled, o->enabled);
+		assert_int_equal(q->desc, o->desc);
+		assert_int_equal(q->driver, o->driver);
+		assert_int_equal(q->device, o->device);
+	}
+	assert_true(b.vp->queues[0].enabled);
+	assert_false(b.vp->queues[1].enabled);
+	assert_int_equal(b.vp->queues[0].msix_vector, 1);
+	/* The queue's progress. */
+	vq = b.vp->ops->queue_virtq(b.vp, 0);
+	assert_int_equal(vq->last_avail, snap.vq.last_avail);
+	assert_int_equal(vq->used_idx, snap.vq.used_idx);
+	assert_int_equal(vq->signalled_used, snap.vq.signalled_used);
+	assert_int_equal(vq->signalled_valid, snap.vq.signalled_valid);
+	assert_true(vq->event_idx);
+	assert_memory_equal(vq->in_flight, snap.vq.in_flight,
+			    sizeof(vq->in_flight));
+	/* MSI-X: table, routes, the pending config interrupt. */
+	for (i = 0; i < b.vp->msix.n; i++) {
+		assert_int_equal(b.vp->msix.vec[i].addr_lo, snap.vp.msix.vec[i].addr_lo);
+		assert_int_equal(b.vp->msix.vec[i].data, snap.vp.msix.vec[i].data);
+		assert_int_equal(b.vp->msix.vec[i].ctrl, snap.vp.msix.vec[i].ctrl);
+	}
+	assert_int_equal(b.vp->msix.pending, 1);
+	assert_int_equal(b.vp->msix.control, MSIX_CTRL_ENABLE);
+	assert_int_equal(b.d.fh.msi[b.vp->msix.vec[1].handle].data, 0x41);
+	/* PCI: configuration space, the BAR mapped where it was. */
+	assert_memory_equal(b.vp->pd.cfg, snap.cfg, 256);
+	assert_true(b.vp->pd.bar[0].mapped);
+	assert_int_equal(b.vp->pd.bar[0].mapped_at, snap.bar);
+	assert_non_null(fake_host_region(&b.d.fh, false, snap.bar));
+	assert_int_equal(b.d.fh.n_ioeventfds, 2);
+
+	/* The read whose kick was lost is taken (load kicks once)... */
+	b.d.avail = snap.avail;
+	{
+		uint16_t used_event = 3;	/* EVENT_IDX: interrupt after 3 */
+
+		memcpy(b.d.fh.ram + R_AVAIL + 4 + 2 * 16, &used_event, 2);
+	}
+	serve(&b.d, 4);
+	assert_int_equal(b.d.fh.ram[0x20000 + 0x3000], BLK_S_OK);
+	assert_int_equal(b.d.fh.ram[0x20000 + 0x1000 + 4095], 0x77);
+	/* ...and the queue goes on where it stopped. */
+	memset(b.d.fh.ram + R_DATA, 0, 4096);
+	post(&b.d, 0, R_HDR, BLK_T_IN, 8, 4096, true);
+	serve(&b.d, 5);
+	assert_int_equal(b.d.fh.ram[R_STATUS], BLK_S_OK);
+	assert_int_equal(b.d.fh.ram[R_DATA + 4095], 0x5a);
+	{
+		uint16_t head;
+
+		assert_int_equal(vdrv_used_len(&b.d, 4, &head), 4097);
+		assert_int_equal(head, 0);
+	}
+	assert_true(fake_host_msi_count(&b.d.fh, b.vp->msix.vec[1].handle) > 0);
+	side_destroy(&b);
+	free(snap.blob);
+	free(snap.ram);
+	unlink(path);
+}
+
+/* A copy of @snap's tree with one property changed (@len 0: deleted). */
+static void *mutate(const struct snapshot *snap, const char *node,
+		    const char *prop, const void *val, int len, size_t *out_len)
+{
+	size_t size = snap->len + 4096;
+	void *t = malloc(size);
+	int off;
+
+	assert_non_null(t);
+	assert_int_equal(fdt_open_into(snap->blob, t, size), 0);
+	off = fdt_path_offset(t, node);
+	assert_true(off >= 0);
+	if (len)
+		assert_int_equal(fdt_setprop(t, off, prop, val, len), 0);
+	else
+		assert_int_equal(fdt_delprop(t, off, prop), 0);
+	assert_int_equal(fdt_pack(t), 0);
+	*out_len = fdt_totalsize(t);
+	return t;
+}
+
+static void test_snapshot_hostile(void **state)
+{
+	static const struct {
+		const char *node, *prop;
+		int bytes;		/* 4, 8, or 0: delete */
+		uint64_t value;
+		const char *want;
+	} cases[] = {
+		{ "/virtio-blk@0/queue@0", "size", 4, 12, "/virtio-blk@0/queue@0: size 12 of an enabled queue" },
+		{ "/virtio-blk@0/queue@0", "size", 4, 512, "above the maximum 256" },
+		{ "/virtio-blk@0/queue@0", "size", 4, 0x10000, "/virtio-blk@0/queue@0/size: 65536 is out of range" },
+		{ "/virtio-blk@0/queue@0", "desc", 8, DRAM - 16, "/virtio-blk@0/queue@0: virtio-blk: queue 0 (size 16, rings 0xffff0/" },
+		{ "/virtio-blk@0/queue@0", "device", 8, 1ULL << 40, "a ring is not in guest RAM" },
+		{ "/virtio-blk@0/queue@0", "msix-vector", 4, 3, "/virtio-blk@0/queue@0: msix-vector 3 is out of range" },
+		{ "/virtio-blk@0", "config-msix-vector", 4, 40, "/virtio-blk@0: config-msix-vector 40 is out of range" },
+		{ "/virtio-blk@0", "driver-features", 8, (1ULL << 32) | (1ULL << 40), "/virtio-blk@0: status has FEATURES_OK, but driver features 0x10100000000" },
+		{ "/virtio-blk@0", "driver-features", 8, 1ULL << 9, "not a subset of the offered" },
+		{ "/virtio-blk@0", "status", 4, 0x2f, "/virtio-blk@0: status 0x2f has unknown bits" },
+		{ "/virtio-blk@0", "status", 0, 0, "/virtio-blk@0/status: missing" },
+		{ "/virtio-blk@0", "resetting", 4, 1, "reset was in progress" },
+		{ "/virtio-blk@0", "isr", 4, 4, "/virtio-blk@0/isr: 4 is out of range" },
+		{ "/virtio-blk@0", "capacity-sectors", 8, 4096, "the disk has 2048 sectors, the snapshot 4096" },
+		{ "/virtio-blk@0", "readonly", 4, 1, "the disk is read-write, in the snapshot it was read-only" },
+		{ "/virtio-blk@0", "serial", 0, 0, "/virtio-blk@0/serial: missing" },
+		{ "/virtio-blk@0", "device-features", 8, 1, "offers features" },
+		{ "/virtio-blk@0/queue@0", "last-avail", 4, 4, "/virtio-blk@0/queue@0: 0 heads in flight, but last-avail 4 and used-idx 3 say 1" },
+		{ "/virtio-blk@0/queue@0", "in-flight", 4, 0xffffffff, "in-flight: 4 bytes where 2 belong" },
+		{ "/virtio-blk@0/queue@0", "last-avail", 0, 0, "/virtio-blk@0/queue@0/last-avail: missing" },
+		{ "/virtio-blk@0/queue@1", "max-size", 4, 128, "holds at most 256 entries here, 128" },
+		{ "/virtio-blk@0/msix", "pending", 8, 1ULL << 5, "/virtio-blk@0/msix: pending bits 0x20 beyond the 3 vectors" },
+		{ "/pci", "config-address", 4, 3, "/pci: config-address 0x00000003" },
+		{ "/pci", "slots", 4, 7, "the snapshot has devices in slots 0x00000007" },
+		{ "/pci/slot@1", "bars-mapped", 4, 0, "/pci/slot@1: virtio-blk: BARs mapped 0x0 in the snapshot, 0x1 here" },
+	};
+	const char *path = blk_tmp_disk();
+	struct snapshot snap;
+	size_t i;
+
+	(void)state;
+	make_snapshot(path, &snap);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t val[8];
+		struct state_reader r;
+		struct side b;
+		size_t len;
+		void *t;
+
+		if (cases[i].bytes == 4) {
+			fdt32_t v = cpu_to_fdt32(cases[i].value);
+
+			memcpy(val, &v, 4);
+		} else {
+			fdt64_t v = cpu_to_fdt64(cases[i].value);
+
+			memcpy(val, &v, 8);
+		}
+		t = mutate(&snap, cases[i].node, cases[i].prop, val,
+			   cases[i].bytes, &len);
+		side_create(&b, path, snap.ram);
+		load_side(&b, t, len, &r);
+		if (!r.failed || !strstr(r.err, cases[i].want))
+			fail_msg("case %zu (%s/%s): got '%s', want '%s'", i,
+				 cases[i].node, cases[i].prop,
+				 r.failed ? r.err : "no error", cases[i].want);
+		side_destroy(&b);
+		free(t);
+	}
+	/* A changed read-only byte of the function: a different device. */
+	{
+		uint8_t cfg[256];
+		struct state_reader r;
+		struct side b;
+		size_t len;
+		void *t;
+
+		memcpy(cfg, snap.cfg, 256);
+		cfg[PCI_DEVICE_ID] ^= 1;
+		t = mutate(&snap, "/pci/slot@1", "config", cfg, 256, &len);
+		side_create(&b, path, snap.ram);
+		load_side(&b, t, len, &r);
+		assert_true(r.failed);
+		assert_non_null(strstr(r.err, "/pci/slot@1: virtio-blk: read-only configuration byte 0x02"));
+		side_destroy(&b);
+		free(t);
+	}
+	free(snap.blob);
+	free(snap.ram);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -775,6 +1195,8 @@ int main(void)
 						q_setup, q_teardown),
 		cmocka_unit_test_setup_teardown(test_device_end_to_end, d_setup,
 						d_teardown),
+		cmocka_unit_test(test_snapshot_restore),
+		cmocka_unit_test(test_snapshot_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

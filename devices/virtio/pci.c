@@ -648,5 +648,290 @@ int virtio_pci_activate_virtq(struct virtio_pci *vp, unsigned int index,
 	vq->used_gpa = pq->device;
 	vq->event_idx = f >> VIRTIO_F_EVENT_IDX_BIT & 1;
 	vq->indirect = f >> VIRTIO_F_INDIRECT_DESC_BIT & 1;
+	if (pq->size > pq->max_size) {
+		vq->active = false;
+		vq->why = "queue size above the device's maximum";
+		return -EINVAL;
+	}
 	return virtq_activate(vq);
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+#define STATUS_KNOWN	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+			 VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | \
+			 VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+static struct virtq *queue_virtq(struct virtio_pci *vp, unsigned int i)
+{
+	return vp->ops->queue_virtq ? vp->ops->queue_virtq(vp, i) : NULL;
+}
+
+void virtio_pci_save(struct virtio_pci *vp, struct state_writer *w)
+{
+	unsigned int i;
+	char name[16];
+
+	pthread_mutex_lock(&vp->lock);
+	state_put_u64(w, "device-features", vp->device_features);
+	state_put_u32(w, "num-queues", vp->num_queues);
+	state_put_u32(w, "resetting", vp->resetting);
+	state_put_u64(w, "driver-features", vp->driver_features);
+	state_put_u32(w, "device-feature-select", vp->device_feature_select);
+	state_put_u32(w, "driver-feature-select", vp->driver_feature_select);
+	state_put_u32(w, "status", vp->status);
+	state_put_u32(w, "config-generation", vp->config_generation);
+	state_put_u32(w, "config-msix-vector", vp->config_msix_vector);
+	state_put_u32(w, "queue-select", vp->queue_select);
+	state_put_u32(w, "isr", vp->isr);
+	for (i = 0; i < vp->num_queues; i++) {
+		const struct virtio_pci_queue *q = &vp->queues[i];
+		struct virtq *vq = queue_virtq(vp, i);
+
+		snprintf(name, sizeof(name), "queue@%x", i);
+		state_begin(w, name);
+		state_put_u32(w, "max-size", q->max_size);
+		state_put_u32(w, "size", q->size);
+		state_put_u32(w, "msix-vector", q->msix_vector);
+		state_put_u32(w, "enabled", q->enabled);
+		state_put_u64(w, "desc", q->desc);
+		state_put_u64(w, "driver", q->driver);
+		state_put_u64(w, "device", q->device);
+		if (q->enabled && vq)
+			virtq_save(vq, w);
+		state_end(w);
+	}
+	pthread_mutex_unlock(&vp->lock);
+	state_begin(w, "msix");
+	msix_save(&vp->msix, w);
+	state_end(w);
+}
+
+/* A write to the common configuration, as a vCPU makes it. */
+static void reg_write(struct virtio_pci *vp, unsigned int off,
+		      unsigned int len, uint64_t v)
+{
+	uint8_t data[8];
+
+	io_put(data, len, v);
+	bar_access(vp, VIRTIO_PCI_COMMON + off, data, len, true);
+}
+
+static uint8_t status_now(struct virtio_pci *vp)
+{
+	uint8_t s;
+
+	pthread_mutex_lock(&vp->lock);
+	s = vp->status;
+	pthread_mutex_unlock(&vp->lock);
+	return s;
+}
+
+/* Write status @v and check that the device kept it. */
+static bool replay_status(struct virtio_pci *vp, struct state_reader *r,
+			  int node, uint8_t v)
+{
+	uint8_t now;
+
+	reg_write(vp, DEVICE_STATUS, 1, v);
+	now = status_now(vp);
+	if (now == v)
+		return true;
+	state_fail(r, node, "%s: status 0x%02x became 0x%02x on replay",
+		   vp->name, v, now);
+	return false;
+}
+
+struct saved_queue {
+	int node;
+	uint16_t size, vector;
+	bool enabled;
+	uint64_t desc, driver, device;
+};
+
+static bool vector_ok(const struct virtio_pci *vp, uint32_t v)
+{
+	return v == MSIX_NO_VECTOR || v < vp->msix.n;
+}
+
+/* Read and check queue @i's node into @sq.  False on an error. */
+static bool load_queue_regs(struct virtio_pci *vp, struct state_reader *r,
+			    int node, unsigned int i, struct saved_queue *sq)
+{
+	const struct virtio_pci_queue *q = &vp->queues[i];
+	uint32_t max;
+	char name[16];
+
+	snprintf(name, sizeof(name), "queue@%x", i);
+	sq->node = state_node(r, node, name);
+	max = state_get_u32(r, sq->node, "max-size");
+	sq->size = state_get_u32_max(r, sq->node, "size", 0xffff);
+	sq->vector = state_get_u32_max(r, sq->node, "msix-vector", 0xffff);
+	sq->enabled = state_get_u32_max(r, sq->node, "enabled", 1);
+	sq->desc = state_get_u64(r, sq->node, "desc");
+	sq->driver = state_get_u64(r, sq->node, "driver");
+	sq->device = state_get_u64(r, sq->node, "device");
+	if (r->failed)
+		return false;
+	if (max != q->max_size) {
+		state_fail(r, sq->node, "%s: queue %u holds at most %u entries here, %u in the snapshot",
+			   vp->name, i, q->max_size, max);
+		return false;
+	}
+	if (!vector_ok(vp, sq->vector)) {
+		state_fail(r, sq->node, "msix-vector %u is out of range (%u vectors)",
+			   sq->vector, vp->msix.n);
+		return false;
+	}
+	/* A disabled queue's size is whatever the driver last wrote. */
+	if (sq->enabled && (!sq->size || (sq->size & (sq->size - 1)) ||
+			    sq->size > q->max_size)) {
+		state_fail(r, sq->node, "size %u of an enabled queue is 0, not a power of two, or above the maximum %u",
+			   sq->size, q->max_size);
+		return false;
+	}
+	return true;
+}
+
+/* Replay queue @i's registers; enable it when it was.  False on an error. */
+static bool replay_queue(struct virtio_pci *vp, struct state_reader *r,
+			 unsigned int i, const struct saved_queue *sq)
+{
+	const struct virtio_pci_queue *q = &vp->queues[i];
+	struct virtq *vq;
+
+	reg_write(vp, QUEUE_SELECT, 2, i);
+	reg_write(vp, QUEUE_SIZE, 2, sq->size);
+	reg_write(vp, QUEUE_MSIX_VECTOR, 2, sq->vector);
+	reg_write(vp, QUEUE_DESC, 8, sq->desc);
+	reg_write(vp, QUEUE_DRIVER, 8, sq->driver);
+	reg_write(vp, QUEUE_DEVICE, 8, sq->device);
+	if (sq->enabled)
+		reg_write(vp, QUEUE_ENABLE, 2, 1);
+	if (q->enabled != sq->enabled) {
+		vq = queue_virtq(vp, i);
+		state_fail(r, sq->node, "%s: queue %u (size %u, rings 0x%llx/0x%llx/0x%llx) refused: %s",
+			   vp->name, i, sq->size, (unsigned long long)sq->desc,
+			   (unsigned long long)sq->driver,
+			   (unsigned long long)sq->device,
+			   vq && vq->why ? vq->why : "bad configuration");
+		return false;
+	}
+	if (q->size != sq->size || q->msix_vector != sq->vector ||
+	    q->desc != sq->desc || q->driver != sq->driver ||
+	    q->device != sq->device) {
+		state_fail(r, sq->node, "%s: queue %u: registers differ after the replay",
+			   vp->name, i);
+		return false;
+	}
+	vq = queue_virtq(vp, i);
+	if (sq->enabled && vq)
+		virtq_load(vq, r, sq->node);
+	return !r->failed;
+}
+
+void virtio_pci_load(struct virtio_pci *vp, struct state_reader *r, int node)
+{
+	struct saved_queue sq[VIRTIO_PCI_MAX_QUEUES];
+	uint64_t dev_features = state_get_u64(r, node, "device-features");
+	uint32_t nq = state_get_u32(r, node, "num-queues");
+	bool resetting = state_get_u32_max(r, node, "resetting", 1);
+	uint64_t features = state_get_u64(r, node, "driver-features");
+	uint32_t dfsel = state_get_u32(r, node, "device-feature-select");
+	uint32_t gfsel = state_get_u32(r, node, "driver-feature-select");
+	uint8_t status = state_get_u32_max(r, node, "status", 0xff);
+	uint8_t generation = state_get_u32_max(r, node, "config-generation", 0xff);
+	uint16_t cfg_vector = state_get_u32_max(r, node, "config-msix-vector",
+						0xffff);
+	uint16_t qsel = state_get_u32_max(r, node, "queue-select", 0xffff);
+	uint8_t isr = state_get_u32_max(r, node, "isr", 3);
+	uint8_t stage;
+	unsigned int i;
+	uint64_t one = 1;
+
+	if (r->failed)
+		return;
+	if (dev_features != vp->device_features) {
+		state_fail(r, node, "%s: the device offers features 0x%llx here, 0x%llx in the snapshot",
+			   vp->name, (unsigned long long)vp->device_features,
+			   (unsigned long long)dev_features);
+		return;
+	}
+	if (nq != vp->num_queues) {
+		state_fail(r, node, "%s: %u queues here, %u in the snapshot",
+			   vp->name, vp->num_queues, nq);
+		return;
+	}
+	if (resetting) {
+		state_fail(r, node, "%s: taken while a device reset was in progress (not quiesced)",
+			   vp->name);
+		return;
+	}
+	if (status & ~STATUS_KNOWN) {
+		state_fail(r, node, "status 0x%02x has unknown bits", status);
+		return;
+	}
+	if ((status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((features & ~vp->device_features) ||
+	     !(features >> VIRTIO_F_VERSION_1_BIT & 1))) {
+		state_fail(r, node, "status has FEATURES_OK, but driver features 0x%llx are not a subset of the offered 0x%llx with VERSION_1",
+			   (unsigned long long)features,
+			   (unsigned long long)vp->device_features);
+		return;
+	}
+	if (!vector_ok(vp, cfg_vector)) {
+		state_fail(r, node, "config-msix-vector %u is out of range (%u vectors)",
+			   cfg_vector, vp->msix.n);
+		return;
+	}
+	for (i = 0; i < vp->num_queues; i++)
+		if (!load_queue_regs(vp, r, node, i, &sq[i]))
+			return;
+
+	/* The driver's sequence (virtio 1.x, 3.1.1), bits as saved. */
+	stage = status & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	if (stage && !replay_status(vp, r, node, stage))
+		return;
+	reg_write(vp, DRIVER_FEATURE_SELECT, 4, 0);
+	reg_write(vp, DRIVER_FEATURE, 4, (uint32_t)features);
+	reg_write(vp, DRIVER_FEATURE_SELECT, 4, 1);
+	reg_write(vp, DRIVER_FEATURE, 4, features >> 32);
+	if (vp->driver_features != features) {
+		state_fail(r, node, "%s: driver features 0x%llx became 0x%llx on replay",
+			   vp->name, (unsigned long long)features,
+			   (unsigned long long)vp->driver_features);
+		return;
+	}
+	if (status & VIRTIO_STATUS_FEATURES_OK) {
+		stage |= VIRTIO_STATUS_FEATURES_OK;
+		if (!replay_status(vp, r, node, stage))
+			return;
+	}
+	for (i = 0; i < vp->num_queues; i++)
+		if (!replay_queue(vp, r, i, &sq[i]))
+			return;
+	if (status != stage && !replay_status(vp, r, node, status))
+		return;
+	reg_write(vp, CONFIG_MSIX_VECTOR, 2, cfg_vector);
+	reg_write(vp, DEVICE_FEATURE_SELECT, 4, dfsel);
+	reg_write(vp, DRIVER_FEATURE_SELECT, 4, gfsel);
+	reg_write(vp, QUEUE_SELECT, 2, qsel);
+	pthread_mutex_lock(&vp->lock);
+	vp->config_generation = generation;
+	vp->isr = isr;
+	pthread_mutex_unlock(&vp->lock);
+	if (vp->config_msix_vector != cfg_vector) {
+		state_fail(r, node, "%s: config-msix-vector %u refused on replay",
+			   vp->name, cfg_vector);
+		return;
+	}
+	msix_load(&vp->msix, r, state_node(r, node, "msix"));
+	if (r->failed)
+		return;
+	/* A kick that came between the pause and the snapshot is not lost. */
+	for (i = 0; i < vp->num_queues; i++)
+		if (vp->queues[i].enabled &&
+		    write(vp->queues[i].notify_fd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			vp->ignored_writes++;
 }

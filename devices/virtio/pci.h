@@ -29,6 +29,7 @@
 #include "../host.h"
 #include "../msix.h"
 #include "../pci.h"
+#include "../state.h"
 #include "virtq.h"
 
 #define VIRTIO_PCI_BAR		0
@@ -96,6 +97,13 @@ struct virtio_pci_device_ops {
 
 	/* DRIVER_OK was set: the device may start processing. */
 	void (*driver_ok)(struct virtio_pci *vp);
+
+	/*
+	 * The virtqueue behind queue @index, for snapshots (its progress is
+	 * saved and restored with the transport); NULL when there is none.
+	 * May itself be NULL (no queue state saved).
+	 */
+	struct virtq *(*queue_virtq)(struct virtio_pci *vp, unsigned int index);
 };
 
 struct virtio_pci {
@@ -146,7 +154,8 @@ bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
 /*
  * Copy queue @index's configuration (size, ring addresses, and the
  * EVENT_IDX and INDIRECT_DESC features) into @vq and activate it: what a
- * device's queue_enable does first.  Returns virtq_activate's result.
+ * device's queue_enable does first.  Returns virtq_activate's result, or
+ * -EINVAL for a size above the queue's maximum.
  * Called with the lock held (from queue_enable).
  */
 int virtio_pci_activate_virtq(struct virtio_pci *vp, unsigned int index,
@@ -171,6 +180,33 @@ void virtio_pci_needs_reset(struct virtio_pci *vp);
  * thread but one inside a transport callback.
  */
 void virtio_pci_reset_done(struct virtio_pci *vp);
+
+/*
+ * Snapshots (docs/snapshot.md).  virtio_pci_save writes, into the node the
+ * caller opened for the device: the offered features and queue count (for
+ * comparison), driver features, feature selects, status, config
+ * generation, config vector, queue select, ISR, an "msix" node
+ * (msix_save), and a "queue@N" node per queue (size, vector, enabled,
+ * ring addresses, and for an enabled queue its virtq's progress,
+ * virtq_save).  The device must be quiesced (nothing in flight, no reset
+ * pending), vCPUs paused.
+ *
+ * virtio_pci_load, on a freshly created device with the same
+ * configuration: checks what must match, then replays the driver's
+ * writes through the common configuration registers (status
+ * ACKNOWLEDGE/DRIVER, driver features, FEATURES_OK, per queue its
+ * registers and queue_enable, which makes the device validate the rings
+ * against RAM; then the saved status, DRIVER_OK included, so driver_ok
+ * runs), restores each enabled queue's virtq progress and the MSI-X table,
+ * and finally signals every enabled queue's notify eventfd once (a kick
+ * lost between pause and snapshot).  Anything refused by the replay (a
+ * status bit dropped, a queue that would not enable, NEEDS_RESET or FAILED
+ * the snapshot did not have) fails the load.  Errors go to @r (with the
+ * path); the device stays safe to destroy.  Construction thread, before
+ * the event loop runs.
+ */
+void virtio_pci_save(struct virtio_pci *vp, struct state_writer *w);
+void virtio_pci_load(struct virtio_pci *vp, struct state_reader *r, int node);
 
 /* The BAR's register handler (the device is the struct virtio_pci). */
 extern const struct io_handler virtio_pci_bar_io;

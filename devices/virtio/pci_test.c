@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libfdt.h>
 
 #include "../fake_host_testlib.h"
 #include "../pci_testlib.h"
@@ -463,6 +464,84 @@ static void test_init_checks(void **state)
 	free(vp);
 }
 
+/*
+ * Save a transport with NEEDS_RESET, a disabled queue with an odd size
+ * and the configuration window aimed at a register; load it into a fresh
+ * one (the PCI host last, so a replayed window write would show).
+ */
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state, *g;
+	unsigned int cap = f->vp.pd.cap_end - 20;
+	struct state_writer w;
+	struct state_reader r;
+	void *g_state;
+
+	cfg_write(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(negotiate(f, (1ULL << 32) | (1ULL << 28)) &
+		    VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(f, 0, 64);
+	wr(f, QSELECT, 2, 1);
+	wr(f, QSIZE, 2, 100);		/* never enabled: any value */
+	wr(f, STATUS, 1, 0x0f);
+	virtio_pci_needs_reset(&f->vp);
+	assert_int_equal(rd(f, STATUS, 1), 0x4f);
+	/* The window writes the config vector (2), then the BAR sets 1. */
+	cfg_write(f, cap + 4, 1, VIRTIO_PCI_BAR);
+	cfg_write(f, cap + 8, 4, MSIX_CONFIG);
+	cfg_write(f, cap + 12, 4, 2);
+	cfg_write(f, cap + 16, 2, 2);
+	assert_int_equal(rd(f, MSIX_CONFIG, 2), 2);
+	wr(f, MSIX_CONFIG, 2, 1);
+	(void)eventfd_count(f->vp.queues[0].notify_fd);
+
+	assert_int_equal(state_writer_init(&w), 0);
+	state_begin(&w, "pci");
+	pci_host_save(&f->host, &w);
+	state_end(&w);
+	state_begin(&w, "vtest");
+	virtio_pci_save(&f->vp, &w);
+	state_end(&w);
+	assert_int_equal(state_writer_finish(&w), 0);
+
+	assert_int_equal(setup(&g_state), 0);
+	g = g_state;
+	assert_int_equal(state_reader_init(&r, w.fdt, fdt_totalsize(w.fdt)), 0);
+	virtio_pci_load(&g->vp, &r, state_node(&r, STATE_ROOT, "vtest"));
+	pci_host_load(&g->host, &r, state_node(&r, STATE_ROOT, "pci"));
+	if (r.failed)
+		fail_msg("load: %s", r.err);
+	assert_int_equal(g->vp.status, 0x4f);	/* NEEDS_RESET comes back */
+	assert_int_equal(g->driver_oks, 1);
+	assert_int_equal(g->enabled[0], 1);
+	assert_int_equal(g->enabled[1], 0);
+	assert_int_equal(g->vp.driver_features, f->vp.driver_features);
+	assert_int_equal(g->vp.config_msix_vector, 1);
+	assert_int_equal(g->vp.queue_select, 1);
+	assert_int_equal(g->vp.queues[1].size, 100);
+	assert_false(g->vp.queues[1].enabled);
+	assert_int_equal(g->vp.queues[0].size, 64);
+	assert_int_equal(g->vp.queues[0].msix_vector, 0);
+	assert_int_equal(g->vp.queues[0].driver, 0x20000);
+	assert_memory_equal(g->vp.pd.cfg, f->vp.pd.cfg, 256);
+	assert_int_equal(g->vp.bar_addr, f->vp.bar_addr);
+	/* Each enabled queue is kicked once. */
+	assert_int_equal(eventfd_count(g->vp.queues[0].notify_fd), 1);
+	assert_int_equal(eventfd_count(g->vp.queues[1].notify_fd), 0);
+	teardown(&g_state);
+
+	/* A queue of another maximum size fails the load. */
+	assert_int_equal(setup(&g_state), 0);
+	g = g_state;
+	g->vp.queues[0].max_size = 32;		/* the fake refuses 64 now */
+	assert_int_equal(state_reader_init(&r, w.fdt, fdt_totalsize(w.fdt)), 0);
+	virtio_pci_load(&g->vp, &r, state_node(&r, STATE_ROOT, "vtest"));
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err, "/vtest/queue@0: vtest: queue 0 holds at most 32 entries here, 256"));
+	teardown(&g_state);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pci_cfg_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,3 +249,73 @@ bool virtq_pending(struct virtq *q)
 	return q->active && !q->broken &&
 	       load16_acquire(q->avail + 2) != q->last_avail;
 }
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+void virtq_save(const struct virtq *q, struct state_writer *w)
+{
+	uint8_t heads[VIRTQ_MAX_SIZE / 8];
+	unsigned int i;
+
+	/* Bytes, least significant first: a bit per head. */
+	for (i = 0; i < sizeof(heads); i++)
+		heads[i] = q->in_flight[i / 8] >> (8 * (i % 8));
+	state_put_u32(w, "last-avail", q->last_avail);
+	state_put_u32(w, "used-idx", q->used_idx);
+	state_put_u32(w, "signalled-used", q->signalled_used);
+	state_put_u32(w, "signalled-valid", q->signalled_valid);
+	state_put_u32(w, "broken", q->broken);
+	state_put_bytes(w, "in-flight", heads, (q->size + 7) / 8);
+}
+
+void virtq_load(struct virtq *q, struct state_reader *r, int node)
+{
+	uint16_t last_avail = state_get_u32_max(r, node, "last-avail", 0xffff);
+	uint16_t used_idx = state_get_u32_max(r, node, "used-idx", 0xffff);
+	uint16_t signalled = state_get_u32_max(r, node, "signalled-used", 0xffff);
+	bool valid = state_get_u32_max(r, node, "signalled-valid", 1);
+	bool broken = state_get_u32_max(r, node, "broken", 1);
+	uint64_t in_flight[VIRTQ_MAX_SIZE / 64] = { 0 };
+	unsigned int i, count = 0;
+	const uint8_t *heads;
+	size_t len;
+
+	heads = state_get_blob(r, node, "in-flight", &len);
+	if (r->failed)
+		return;
+	if (!q->active) {
+		state_fail(r, node, "the queue is not active");
+		return;
+	}
+	if (len != (q->size + 7u) / 8) {
+		state_fail(r, node, "in-flight: %zu bytes where %u belong", len,
+			   (q->size + 7u) / 8);
+		return;
+	}
+	for (i = 0; i < q->size; i++) {
+		if (!(heads[i / 8] >> (i % 8) & 1))
+			continue;
+		in_flight[i / 64] |= 1ULL << (i % 64);
+		count++;
+	}
+	if (q->size % 8 && heads[len - 1] >> (q->size % 8)) {
+		state_fail(r, node, "in-flight: heads beyond the queue size %u",
+			   q->size);
+		return;
+	}
+	if (count != (uint16_t)(last_avail - used_idx)) {
+		state_fail(r, node, "%u heads in flight, but last-avail %u and used-idx %u say %u",
+			   count, last_avail, used_idx,
+			   (uint16_t)(last_avail - used_idx));
+		return;
+	}
+	q->last_avail = last_avail;
+	q->used_idx = used_idx;
+	q->signalled_used = signalled;
+	q->signalled_valid = valid;
+	memcpy(q->in_flight, in_flight, sizeof(in_flight));
+	if (broken) {
+		q->broken = true;
+		q->why = "broken before the snapshot";
+	}
+}

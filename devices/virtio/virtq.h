@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../host.h"
+#include "../state.h"
 
 #define VIRTQ_MAX_SIZE		1024	/* entries; a power of two */
 #define VIRTQ_DESC_F_NEXT	1
@@ -100,5 +101,20 @@ void virtq_notifications(struct virtq *q, bool on);
 
 /* Are chains waiting to be popped? */
 bool virtq_pending(struct virtq *q);
+
+/*
+ * Snapshots: the queue's progress that is not in guest memory.
+ * virtq_save writes, into the node the caller opened (the transport's
+ * "queue@N"): last-avail, used-idx (everything pushed must be published:
+ * quiesce first), the interrupt-suppression shadow (signalled-used,
+ * signalled-valid), broken, and the heads in flight (popped, not pushed:
+ * a device that holds a chain across a snapshot, as the balloon's
+ * statistics buffer).  virtq_load, on a queue just activated with the
+ * same configuration: checks that the heads in flight are within the
+ * queue and as many as last-avail - used-idx, then sets them.  A queue
+ * broken in the snapshot comes back broken.  Errors go to @r.
+ */
+void virtq_save(const struct virtq *q, struct state_writer *w);
+void virtq_load(struct virtq *q, struct state_reader *r, int node);
 
 #endif
