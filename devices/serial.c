@@ -7,8 +7,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "serial.h"
+#include "state.h"
 
 /* Register offsets. */
 #define REG_RBR_THR	0	/* DLL when LCR.DLAB */
@@ -300,4 +302,63 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return taken;
+}
+
+void serial_save(struct serial *s, struct state_writer *w)
+{
+	uint8_t regs[7], fifo[SERIAL_RX_FIFO_SIZE];
+	unsigned int i;
+
+	pthread_mutex_lock(&s->lock);
+	regs[0] = s->ier;
+	regs[1] = s->lcr;
+	regs[2] = s->mcr;
+	regs[3] = s->msr;
+	regs[4] = s->scr;
+	regs[5] = s->dll;
+	regs[6] = s->dlm;
+	for (i = 0; i < s->rx_count; i++)
+		fifo[i] = s->rx[(s->rx_head + i) % SERIAL_RX_FIFO_SIZE];
+	state_put_bytes(w, "ier-lcr-mcr-msr-scr-dll-dlm", regs, sizeof(regs));
+	state_put_u32(w, "fifo-enabled", s->fifo_enabled);
+	state_put_u32(w, "overrun", s->overrun);
+	state_put_u32(w, "thr-interrupt", s->thr_int_pending);
+	state_put_u32(w, "irq-level", s->irq_level);
+	state_put_bytes(w, "rx", fifo, s->rx_count);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_load(struct serial *s, struct state_reader *r, int node)
+{
+	uint8_t regs[7];
+	const uint8_t *rx;
+	size_t n;
+
+	state_get_bytes(r, node, "ier-lcr-mcr-msr-scr-dll-dlm", regs,
+			sizeof(regs));
+	rx = state_get_blob(r, node, "rx", &n);
+	if (n > SERIAL_RX_FIFO_SIZE)
+		state_fail(r, node, "rx: %zu bytes in a %d-byte FIFO", n,
+			   SERIAL_RX_FIFO_SIZE);
+	if (regs[0] & ~0x0f)
+		state_fail(r, node, "IER 0x%02x has reserved bits", regs[0]);
+	pthread_mutex_lock(&s->lock);
+	s->fifo_enabled = state_get_u32_max(r, node, "fifo-enabled", 1);
+	s->overrun = state_get_u32_max(r, node, "overrun", 1);
+	s->thr_int_pending = state_get_u32_max(r, node, "thr-interrupt", 1);
+	s->irq_level = state_get_u32_max(r, node, "irq-level", 1);
+	if (!r->failed) {
+		s->ier = regs[0];
+		s->lcr = regs[1];
+		s->mcr = regs[2];
+		s->msr = regs[3];
+		s->scr = regs[4];
+		s->dll = regs[5];
+		s->dlm = regs[6];
+		s->rx_head = 0;
+		s->rx_count = n;
+		if (n)
+			memcpy(s->rx, rx, n);
+	}
+	pthread_mutex_unlock(&s->lock);
 }

@@ -30,6 +30,19 @@ struct serial *serial_create(const struct host_services *hs, unsigned int gsi);
 
 void serial_destroy(struct serial *uart);
 
+struct state_writer;
+struct state_reader;
+
+/* Write the registers and the receive FIFO into @w's current node. */
+void serial_save(struct serial *uart, struct state_writer *w);
+
+/*
+ * Load what serial_save wrote at @node (checked; errors in @r).  The
+ * interrupt line's level is taken as saved: the irqchip's own state
+ * holds the pin.
+ */
+void serial_load(struct serial *uart, struct state_reader *r, int node);
+
 /*
  * Offer @len bytes of input.  Returns how many were taken (fewer when the
  * FIFO is full; the device calls hs->console_rx_ready once the guest has

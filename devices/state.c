@@ -62,8 +62,14 @@ static bool grow(struct state_writer *w)
 
 void state_begin(struct state_writer *w, const char *name)
 {
+	if (w->depth >= 63) {
+		w->err = w->err ? w->err : -EINVAL;
+		return;
+	}
 	WRITE_RETRYING(w, fdt_begin_node(w->fdt, name));
+	w->has_child |= 1ULL << w->depth;
 	w->depth++;
+	w->has_child &= ~(1ULL << w->depth);
 }
 
 void state_end(struct state_writer *w)
@@ -81,6 +87,10 @@ void state_put_bytes(struct state_writer *w, const char *name,
 {
 	if (len > STATE_MAX_SIZE) {
 		w->err = w->err ? w->err : -E2BIG;
+		return;
+	}
+	if (w->has_child & (1ULL << w->depth)) {
+		w->err = w->err ? w->err : -EINVAL;	/* after a child node */
 		return;
 	}
 	WRITE_RETRYING(w, fdt_property(w->fdt, name, data, (int)len));

@@ -5,6 +5,9 @@
  * the VM writes its own node with the state_put_* calls and reads it
  * back with the state_get_* calls.
  *
+ * Within a node, properties come first, then child nodes (the device
+ * tree's own rule: a property put after a child is an error, -EINVAL).
+ *
  * Numbers are big-endian cells as in any device tree: u32 is one cell,
  * u64 two.  Byte strings are raw; a kernel ABI structure is stored as
  * bytes only with its exact size checked on reading.
@@ -29,6 +32,7 @@ struct state_writer {
 	void *fdt;		/* libfdt sequential-write buffer, owned */
 	size_t size;
 	unsigned int depth;
+	uint64_t has_child;	/* bit d: the open node at depth d has one */
 	int err;		/* 0, or -errno of the first failure */
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdlib.h>
 
+#include "state.h"
 #include "testdev.h"
 
 #define REG_ID		0x00
@@ -66,4 +67,21 @@ struct testdev *testdev_create(const struct host_services *hs)
 void testdev_destroy(struct testdev *td)
 {
 	free(td);
+}
+
+void testdev_save(struct testdev *td, struct state_writer *w)
+{
+	state_put_u32(w, "scratch",
+		      __atomic_load_n(&td->scratch, __ATOMIC_RELAXED));
+	state_put_u64(w, "scratch64",
+		      __atomic_load_n(&td->scratch64, __ATOMIC_RELAXED));
+	state_put_u64(w, "accesses",
+		      __atomic_load_n(&td->accesses, __ATOMIC_RELAXED));
+}
+
+void testdev_load(struct testdev *td, struct state_reader *r, int node)
+{
+	td->scratch = state_get_u32(r, node, "scratch");
+	td->scratch64 = state_get_u64(r, node, "scratch64");
+	td->accesses = state_get_u64(r, node, "accesses");
 }

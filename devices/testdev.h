@@ -24,4 +24,11 @@ extern const struct io_handler testdev_io;
 struct testdev *testdev_create(const struct host_services *hs);
 void testdev_destroy(struct testdev *td);
 
+struct state_writer;
+struct state_reader;
+
+/* The scratch registers and the access count, into @w's current node. */
+void testdev_save(struct testdev *td, struct state_writer *w);
+void testdev_load(struct testdev *td, struct state_reader *r, int node);
+
 #endif

@@ -453,6 +453,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->action = ACTION_RUN;
+	cfg->argc = argc;
+	cfg->argv = argv;
 	cfg->cpus = 1;
 	cfg->mem_size = 256ULL << 20;
 	cfg->console = CONSOLE_STDIO;

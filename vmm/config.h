@@ -40,6 +40,8 @@ enum config_action {
 
 struct vm_config {
 	enum config_action action;
+	int argc;			/* the arguments parsed (a snapshot keeps them) */
+	char **argv;
 	char name[WISP_NAME_MAX + 1];
 	unsigned int cpus;
 	uint64_t mem_size;		/* bytes */

@@ -22,6 +22,7 @@
 
 #include "control.h"
 #include "metrics.h"
+#include "snapshot.h"
 #include "vm.h"
 
 #define PAUSE_TIMEOUT_MS	2000
@@ -78,6 +79,7 @@ static const char *const op_names[] = {
 	[CONTROL_STOP] = "stop",
 	[CONTROL_STAT] = "stat",
 	[CONTROL_BALLOON] = "balloon",
+	[CONTROL_SNAPSHOT] = "snapshot",
 };
 
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
@@ -190,11 +192,32 @@ int control_parse_request(const char *line, size_t len,
 			}
 			req->has_target = true;
 			req->target_bytes = json_object_get_int64(val);
+		} else if (req->op == CONTROL_SNAPSHOT && !strcmp(key, "dir")) {
+			const char *d = json_object_get_string(val);
+
+			if (!json_object_is_type(val, json_type_string) ||
+			    d[0] != '/' || strlen(d) >= sizeof(req->dir)) {
+				snprintf(msg, msg_len, "'dir' must be an absolute path of at most %zu bytes",
+					 sizeof(req->dir) - 1);
+				goto out;
+			}
+			strcpy(req->dir, d);
+		} else if (req->op == CONTROL_SNAPSHOT &&
+			   !strcmp(key, "resume")) {
+			if (!json_object_is_type(val, json_type_boolean)) {
+				snprintf(msg, msg_len, "'resume' must be true or false");
+				goto out;
+			}
+			req->resume = json_object_get_boolean(val);
 		} else {
 			snprintf(msg, msg_len, "unknown field '%.64s' for request '%s'",
 				 key, name);
 			goto out;
 		}
+	}
+	if (req->op == CONTROL_SNAPSHOT && !req->dir[0]) {
+		snprintf(msg, msg_len, "snapshot: missing 'dir'");
+		goto out;
 	}
 	ret = 0;
 out:
@@ -688,6 +711,59 @@ static bool client_error(struct client *cl, const char *msg)
 	return client_reply(cl, o);
 }
 
+/*
+ * Pause, write the snapshot, then resume (@req->resume, or when it
+ * failed) or stop the VM (84) once the reply is out.  A VM paused before
+ * stays paused.
+ */
+static bool client_snapshot(struct client *cl,
+			    const struct control_request *req)
+{
+	struct control *c = cl->ctl;
+	struct vm *vm = c->vm;
+	struct snapshot_result res;
+	struct wisp_err err = { 0 };
+	bool was_paused = vm_paused(vm), ok;
+	struct json_object *o;
+	int ret;
+
+	if (c->shutting_down)
+		return client_error(cl, "a shutdown is under way");
+	ret = vm_pause(vm, PAUSE_TIMEOUT_MS);
+	if (ret == -ETIMEDOUT)
+		return client_error(cl, "the vCPUs did not stop within 2 s: still running");
+	if (ret)
+		return client_error(cl, "the VM is stopping");
+	ret = snapshot_save(vm, req->dir, &res, &err);
+	if (ret) {
+		if (!was_paused)
+			vm_resume(vm);
+		return client_error(cl, err.msg);
+	}
+	if (c->cfg->verbose)
+		fprintf(stderr, "wisp: control: snapshot in %s (%llu ms)\n",
+			req->dir, (unsigned long long)res.ms);
+	o = reply_new(true);
+	add_str(o, "request", "snapshot");
+	add_str(o, "state", req->resume ? (was_paused ? "paused" : "running") :
+		"stopping");
+	add_str(o, "dir", req->dir);
+	json_object_object_add(o, "memory_bytes",
+			       json_object_new_int64(res.memory_bytes));
+	json_object_object_add(o, "written_bytes",
+			       json_object_new_int64(res.written_bytes));
+	json_object_object_add(o, "ms", json_object_new_int64(res.ms));
+	ok = client_reply(cl, o);
+	if (req->resume) {
+		if (!was_paused)
+			vm_resume(vm);
+	} else {
+		client_flush(cl);
+		vm_request_stop(vm, WISP_EXIT_STOPPED);
+	}
+	return ok;
+}
+
 /* Carry out @req; the reply is queued on @cl.  False: drop the client. */
 static bool client_request(struct client *cl, const struct control_request *req)
 {
@@ -724,6 +800,8 @@ static bool client_request(struct client *cl, const struct control_request *req)
 		if (c->cfg->verbose)
 			fprintf(stderr, "wisp: control: stop\n");
 		break;
+	case CONTROL_SNAPSHOT:
+		return client_snapshot(cl, req);
 	case CONTROL_BALLOON:
 		if (!vm->balloon)
 			return client_error(cl, "no balloon (start the VM with --balloon)");

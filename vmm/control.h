@@ -39,6 +39,7 @@ enum control_op {
 	CONTROL_STOP,
 	CONTROL_STAT,
 	CONTROL_BALLOON,
+	CONTROL_SNAPSHOT,
 };
 
 struct control_request {
@@ -47,6 +48,8 @@ struct control_request {
 	bool prometheus;		/* stat: "format": "prometheus" */
 	bool has_target;		/* balloon: "target_bytes" given */
 	uint64_t target_bytes;
+	char dir[1024];			/* snapshot: absolute directory */
+	bool resume;			/* snapshot: run on afterwards */
 };
 
 /*

@@ -4,8 +4,10 @@
  * that prints a fatal error and exits.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +15,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "error.h"
+#include "snapshot.h"
 #include "vm.h"
 
 #ifndef WISP_VERSION
@@ -41,6 +44,8 @@ static void print_help(FILE *out)
 	      "  wisp shutdown NAME [--timeout S]  press the power button\n"
 	      "  wisp stat NAME [--json|--prometheus] [--watch [S]]\n"
 	      "  wisp balloon NAME [SIZE] [--stats]  the balloon's target and state\n"
+	      "  wisp snapshot NAME DIR [--resume]  save the VM in DIR (docs/snapshot.md)\n"
+	      "  wisp restore DIR [OPTIONS]        run the VM saved in DIR\n"
 	      "  wisp --help | --version\n", out);
 	fputs("\nexamples:\n"
 	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"
@@ -58,15 +63,64 @@ static uint64_t monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int run(int argc, char **argv)
+/*
+ * Run the VM of @cfg (from @restore's snapshot first, when given) until
+ * it ends; returns the exit status.
+ */
+static int run_vm(const struct vm_config *cfg, struct snapshot *restore)
 {
 	struct wisp_err err = { 0 };
-	struct vm_config cfg;
 	struct vm_backends backends = { 0 };
 	uint64_t deadline_ns = 0;
 	struct control *ctl;
 	struct vm vm;
 	int status;
+
+	if (cfg->timeout_sec)
+		deadline_ns = monotonic_ns() + cfg->timeout_sec * 1000000000ULL;
+	/* The name first: a second VM of that name fails before anything. */
+	ctl = control_open(cfg, &err);
+	if (err.status) {
+		fprintf(stderr, "wisp: %s\n", err.msg);
+		return err.status;
+	}
+	/*
+	 * A guest reset ends the VM; with --reboot=restart a new one boots
+	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
+	 * old guest survives) but the same open, locked disk images and taps.
+	 */
+	for (;;) {
+		if (vm_create(&vm, cfg, &backends, deadline_ns, restore, &err) ||
+		    (ctl && control_attach(ctl, &vm) &&
+		     err_set(&err, WISP_EXIT_OSERR, ENOMEM,
+			     "control socket: cannot serve it"))) {
+			control_detach(ctl);
+			vm_destroy(&vm);
+			vm_backends_close(&backends);
+			control_close(ctl);
+			fprintf(stderr, "wisp: %s\n", err.msg);
+			return err.status;
+		}
+		restore = NULL;		/* a reboot boots the kernel */
+		status = vm_run(&vm);
+		control_detach(ctl);
+		vm_destroy(&vm);
+		if (vm.err.status)
+			fprintf(stderr, "wisp: %s\n", vm.err.msg);
+		if (status != WISP_EXIT_RESET || cfg->reboot != REBOOT_RESTART) {
+			vm_backends_close(&backends);
+			control_close(ctl);
+			return status;
+		}
+		if (cfg->verbose)
+			fprintf(stderr, "wisp: guest reset: booting again (--reboot=restart)\n");
+	}
+}
+
+static int run(int argc, char **argv)
+{
+	struct wisp_err err = { 0 };
+	struct vm_config cfg;
 
 	if (config_parse(argc, argv, &cfg, &err)) {
 		fprintf(stderr, "wisp: %s\n", err.msg);
@@ -80,44 +134,43 @@ static int run(int argc, char **argv)
 		puts("wisp " WISP_VERSION);
 		return 0;
 	}
-	if (cfg.timeout_sec)
-		deadline_ns = monotonic_ns() + cfg.timeout_sec * 1000000000ULL;
-	/* The name first: a second VM of that name fails before anything. */
-	ctl = control_open(&cfg, &err);
-	if (err.status) {
+	return run_vm(&cfg, NULL);
+}
+
+/* "wisp restore DIR [OPTIONS]" (argv[0] is "restore"). */
+static int restore(int argc, char **argv)
+{
+	struct wisp_err err = { 0 };
+	struct snapshot snap;
+	struct vm_config cfg;
+	char dir[PATH_MAX];
+	int status;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		snapshot_print_restore_help(stdout);
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "wisp: restore: no snapshot directory given (usage: wisp restore DIR [OPTIONS])\n");
+		return WISP_EXIT_USAGE;
+	}
+	if (!realpath(argv[1], dir)) {
+		fprintf(stderr, "wisp: %s: %s\n", argv[1], strerror(errno));
+		return errno == ENOENT ? WISP_EXIT_NOINPUT : WISP_EXIT_OSERR;
+	}
+	if (snapshot_open(&snap, dir, &err) ||
+	    snapshot_config(&snap, argc, argv, &cfg, &err)) {
+		snapshot_close(&snap);
 		fprintf(stderr, "wisp: %s\n", err.msg);
 		return err.status;
 	}
-	/*
-	 * A guest reset ends the VM; with --reboot=restart a new one boots
-	 * from scratch (fresh KVM VM, RAM, devices and vCPUs: no state of the
-	 * old guest survives) but the same open, locked disk images and taps.
-	 */
-	for (;;) {
-		if (vm_create(&vm, &cfg, &backends, deadline_ns, &err) ||
-		    (ctl && control_attach(ctl, &vm) &&
-		     err_set(&err, WISP_EXIT_OSERR, ENOMEM,
-			     "control socket: cannot serve it"))) {
-			control_detach(ctl);
-			vm_destroy(&vm);
-			vm_backends_close(&backends);
-			control_close(ctl);
-			fprintf(stderr, "wisp: %s\n", err.msg);
-			return err.status;
-		}
-		status = vm_run(&vm);
-		control_detach(ctl);
-		vm_destroy(&vm);
-		if (vm.err.status)
-			fprintf(stderr, "wisp: %s\n", vm.err.msg);
-		if (status != WISP_EXIT_RESET || cfg.reboot != REBOOT_RESTART) {
-			vm_backends_close(&backends);
-			control_close(ctl);
-			return status;
-		}
-		if (cfg.verbose)
-			fprintf(stderr, "wisp: guest reset: booting again (--reboot=restart)\n");
-	}
+	/* The saved command line's relative paths are the saved VM's. */
+	if (snap.cwd[0] && chdir(snap.cwd) && cfg.verbose)
+		fprintf(stderr, "wisp: restore: cannot enter the saved VM's directory %s: %s\n",
+			snap.cwd, strerror(errno));
+	status = run_vm(&cfg, &snap);
+	snapshot_close(&snap);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -128,6 +181,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore"))
+		return restore(argc - 1, argv + 1);
 	if (ctl_is_command(argv[1]))
 		return ctl_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

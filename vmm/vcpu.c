@@ -59,6 +59,12 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 		.stats = &vcpu->stats,
 		.verbose = vm->cfg->verbose,
 	};
+	/* Kept: a snapshot saves what the guest saw (KVM's may differ). */
+	vcpu->cpuid = malloc(sizeof(*vcpu->cpuid) + kvm->cpuid->nent *
+			     sizeof(kvm->cpuid->entries[0]));
+	if (!vcpu->cpuid)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	cpu_build_cpuid(kvm->cpuid, index, vm->cfg->cpus, vcpu->cpuid);
 	return cpu_init(vcpu->fd, kvm->cpuid, index, vm->cfg->cpus,
 			vm->cfg->verbose, err);
 }
@@ -280,6 +286,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 	kvm_stats_close(&vcpu->kvm_stats);
 	free(vcpu->timing);
 	vcpu->timing = NULL;
+	free(vcpu->cpuid);
+	vcpu->cpuid = NULL;
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }

@@ -40,6 +40,7 @@ struct vcpu {
 	struct exit_env env;
 	struct exit_timing *timing;	/* --exit-stats only, else NULL */
 	struct kvm_stats kvm_stats;	/* KVM's own counters; fd -1: none */
+	struct kvm_cpuid2 *cpuid;	/* the CPUID given to the guest, owned */
 };
 
 /*

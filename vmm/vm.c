@@ -29,6 +29,7 @@
 #include "cmdline.h"
 #include "cpu_x86.h"
 #include "irq.h"
+#include "snapshot.h"
 #include "vm.h"
 
 _Static_assert(CPU_BOOT_CS == LONGMODE_BOOT_CS && CPU_BOOT_DS == LONGMODE_BOOT_DS,
@@ -910,6 +911,8 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 		if (ret)
 			return ret;
 	}
+	if (vm->restore)
+		return 0;	/* the snapshot's registers come later */
 	if (vm->kernel.format == KERNEL_BZIMAGE)
 		return cpu_set_linux64_entry(vm->vcpus[0].fd, vm->kernel.entry,
 					     BOOT_PARAMS_GPA,
@@ -921,12 +924,13 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
 	      struct vm_backends *backends, uint64_t deadline_ns,
-	      struct wisp_err *err)
+	      struct snapshot *restore, struct wisp_err *err)
 {
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
+	vm->restore = restore;
 	vm->backends = backends;
 	vm->deadline_ns = deadline_ns;
 	vm->stop_status = -1;
@@ -960,8 +964,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
 			      "--ksm: %s (a kernel without CONFIG_KSM?)",
 			      strerror(-ret));
+	/* A restored VM's RAM holds its guest, firmware tables and all. */
 	if (!ret)
-		ret = load_guest(vm, err);
+		ret = restore ? snapshot_load_memory(restore, &vm->mem, err) :
+		      load_guest(vm, err);
 	if (!ret)
 		ret = open_backends(vm, err);
 	if (!ret)
@@ -980,10 +986,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_nets(vm, err);
 	if (!ret)
 		ret = setup_balloon(vm, err);
-	if (!ret)
+	if (!ret && !restore)
 		ret = setup_firmware(vm, err);
 	if (!ret)
 		ret = setup_vcpus(vm, err);
+	if (!ret && restore)
+		ret = snapshot_load_vm(restore, vm, err);
 	if (!ret)
 		ret = setup_timeout(vm, err);
 	return ret;

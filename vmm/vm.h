@@ -27,6 +27,7 @@
 #include "vcpu.h"
 
 struct acpi_pm;
+struct snapshot;
 struct pvpanic;
 struct serial;
 struct testdev;
@@ -84,6 +85,7 @@ struct vm {
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
 	struct vm_backends *backends;	/* the caller's; opened on first use */
+	struct snapshot *restore;	/* restoring this snapshot, else NULL */
 	struct blk_dev *disks[WISP_MAX_DISKS];
 	unsigned int n_disks;		/* created */
 	struct net_dev *nets[WISP_MAX_NETS];
@@ -113,12 +115,14 @@ struct vm {
  * Build the VM described by @cfg, ready to run, with the disks and taps in
  * @backends (opened here on the first boot, then kept by the caller); --timeout
  * ends it at @deadline_ns (CLOCK_MONOTONIC, 0: never), so that a VM
- * booted again after a reset keeps the first boot's deadline.  On failure
+ * booted again after a reset keeps the first boot's deadline.  With
+ * @restore (snapshot_open'ed, @cfg from snapshot_config) RAM, devices
+ * and vCPUs come from the snapshot instead of a kernel.  On failure
  * returns -errno with @err set; call vm_destroy() either way.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg,
 	      struct vm_backends *backends, uint64_t deadline_ns,
-	      struct wisp_err *err);
+	      struct snapshot *restore, struct wisp_err *err);
 
 /*
  * Start the vCPUs and serve events until the VM stops; then stop and join

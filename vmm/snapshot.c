@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Snapshots: taking one and restoring one (contracts in snapshot.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libfdt.h>
+#include <xxhash.h>
+
+#include "../devices/serial.h"
+#include "../devices/testdev.h"
+#include "cpu_x86.h"
+#include "kvm_state.h"
+#include "snapshot.h"
+#include "vm.h"
+
+#define PAGE		4096ULL
+#define IO_CHUNK	(8ULL << 20)	/* bytes per read or write call */
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+	unsigned int i;
+
+	for (i = 0; i < PAGE / 8; i++)
+		acc |= w[i];
+	return !acc;
+}
+
+static int write_all(int fd, const uint8_t *buf, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len > IO_CHUNK ? IO_CHUNK : len,
+				   off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Guest RAM into @fd: pages of zeros are holes.  The XXH3 of all of it
+ * goes to @hash.
+ */
+static int write_memory(const struct guest_mem *mem, int fd, uint64_t *hash,
+			uint64_t *written)
+{
+	XXH3_state_t *h = XXH3_createState();
+	uint64_t off, run = 0, run_len = 0;
+	int ret = 0;
+
+	if (!h)
+		return -ENOMEM;
+	XXH3_64bits_reset(h);
+	*written = 0;
+	for (off = 0; off < mem->size && !ret; off += PAGE) {
+		if (!(off % IO_CHUNK))
+			XXH3_64bits_update(h, mem->base + off,
+					   mem->size - off < IO_CHUNK ?
+					   mem->size - off : IO_CHUNK);
+		if (!page_is_zero(mem->base + off)) {
+			if (!run_len)
+				run = off;
+			run_len += PAGE;
+			if (run_len < IO_CHUNK)
+				continue;
+		}
+		if (run_len) {
+			ret = write_all(fd, mem->base + run, run_len, run);
+			*written += run_len;
+			run_len = 0;
+		}
+	}
+	if (!ret && run_len) {
+		ret = write_all(fd, mem->base + run, run_len, run);
+		*written += run_len;
+	}
+	if (!ret && ftruncate(fd, mem->size))
+		ret = -errno;
+	if (!ret && fdatasync(fd))
+		ret = -errno;
+	*hash = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	return ret;
+}
+
+static void save_config(struct state_writer *w, const struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	char cwd[PATH_MAX];
+	size_t len = 0;
+	char *argv;
+	int i;
+
+	for (i = 0; i < cfg->argc; i++)
+		len += strlen(cfg->argv[i]) + 1;
+	argv = malloc(len ? len : 1);
+	if (!argv) {
+		w->err = w->err ? w->err : -ENOMEM;
+		return;
+	}
+	for (len = 0, i = 0; i < cfg->argc; i++) {
+		strcpy(argv + len, cfg->argv[i]);
+		len += strlen(cfg->argv[i]) + 1;
+	}
+	state_begin(w, "config");
+	state_put_bytes(w, "argv", argv, len);
+	if (getcwd(cwd, sizeof(cwd)))
+		state_put_str(w, "cwd", cwd);
+	state_put_u32(w, "cpus", cfg->cpus);
+	state_put_u64(w, "mem-size", cfg->mem_size);
+	state_put_u32(w, "disks", vm->n_disks);
+	state_put_u32(w, "nets", vm->n_nets);
+	state_put_u32(w, "balloon", !!vm->balloon);
+	state_end(w);
+	free(argv);
+}
+
+static void save_devices(struct state_writer *w, struct vm *vm)
+{
+	state_begin(w, "devices");
+	state_begin(w, "serial");
+	serial_save(vm->serial, w);
+	state_end(w);
+	state_begin(w, "testdev");
+	testdev_save(vm->testdev, w);
+	state_end(w);
+	state_end(w);
+}
+
+/* Build the tree; @w is finished and holds its checksum on success. */
+static int build_tree(struct state_writer *w, struct vm *vm,
+		      uint64_t memory_hash, struct wisp_err *err)
+{
+	struct vm_kvm_state *vs = malloc(sizeof(*vs));
+	struct cpu_state *cs = malloc(sizeof(*cs));
+	unsigned int i;
+	char node[32];
+	int ret;
+
+	if (!vs || !cs) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = vm_kvm_state_get(vm->kvm.vm_fd, vs, err);
+	if (ret)
+		goto out;
+	if (state_writer_init(w)) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		goto out;
+	}
+	state_put_str(w, "format", SNAPSHOT_FORMAT);
+	state_put_u32(w, "version", SNAPSHOT_VERSION);
+	state_put_u64(w, "checksum", 0);	/* filled in at the end */
+	state_put_u64(w, "created-realtime-ns", vs->realtime_ns);
+
+	save_config(w, vm);
+
+	state_begin(w, "memory");
+	state_put_str(w, "file", SNAPSHOT_MEMORY_FILE);
+	state_put_u64(w, "size", vm->mem.size);
+	state_put_u64(w, "xxh3", memory_hash);
+	state_end(w);
+
+	state_begin(w, "irqchip");
+	vm_kvm_state_save(w, vs);
+	state_end(w);
+
+	state_begin(w, "vcpus");
+	for (i = 0; i < vm->n_vcpus; i++) {
+		ret = cpu_state_get(vm->kvm.dev_fd, vm->vcpus[i].fd, i,
+				    vm->vcpus[i].cpuid, cs, err);
+		if (ret)
+			goto out;
+		snprintf(node, sizeof(node), "vcpu@%u", i);
+		state_begin(w, node);
+		cpu_state_save(w, cs);
+		state_end(w);
+	}
+	state_end(w);
+
+	save_devices(w, vm);
+
+	ret = state_writer_finish(w);
+	if (ret) {
+		ret = err_set(err, WISP_EXIT_OSERR, -ret,
+			      "building the state tree: %s", strerror(-ret));
+		goto out;
+	}
+	fdt_setprop_inplace_u64(w->fdt, 0, "checksum",
+				XXH3_64bits(w->fdt, fdt_totalsize(w->fdt)));
+out:
+	free(vs);
+	free(cs);
+	return ret;
+}
+
+static int open_tmp(int dir_fd, const char *name, const char *dir,
+		    struct wisp_err *err)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC |
+			O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		err_set(err, WISP_EXIT_OSERR, errno, "%s/%s: %s", dir, name,
+			strerror(errno));
+	return fd;
+}
+
+int snapshot_save(struct vm *vm, const char *dir,
+		  struct snapshot_result *res, struct wisp_err *err)
+{
+	struct state_writer w = { 0 };
+	uint64_t start = now_ns(CLOCK_MONOTONIC), hash;
+	int dir_fd, mem_fd = -1, tree_fd = -1, ret;
+	unsigned int i;
+
+	memset(res, 0, sizeof(*res));
+	if (dir[0] != '/')
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "'%s' is not an absolute path", dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return err_set(err, WISP_EXIT_OSERR, errno, "%s: %s", dir,
+			       strerror(errno));
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return err_set(err, WISP_EXIT_OSERR, errno, "%s: %s", dir,
+			       strerror(errno));
+	if (!faccessat(dir_fd, SNAPSHOT_TREE_FILE, F_OK, 0)) {
+		ret = err_set(err, WISP_EXIT_USAGE, EEXIST,
+			      "%s already holds a snapshot", dir);
+		goto out;
+	}
+
+	/* Nothing in flight: what the guest was told is done is in the files. */
+	for (i = 0; i < vm->backends->n_disks; i++) {
+		int fd = vm->backends->disks[i].backing.fd;
+
+		if (fd >= 0 && !vm->backends->disks[i].backing.readonly &&
+		    fdatasync(fd)) {
+			ret = err_set(err, WISP_EXIT_OSERR, errno,
+				      "disk %u: fdatasync: %s", i,
+				      strerror(errno));
+			goto out;
+		}
+	}
+
+	mem_fd = open_tmp(dir_fd, SNAPSHOT_MEMORY_FILE ".tmp", dir, err);
+	if (mem_fd < 0) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = write_memory(&vm->mem, mem_fd, &hash, &res->written_bytes);
+	if (ret) {
+		err_set(err, WISP_EXIT_OSERR, -ret, "%s/%s: %s", dir,
+			SNAPSHOT_MEMORY_FILE, strerror(-ret));
+		goto out;
+	}
+	ret = build_tree(&w, vm, hash, err);
+	if (ret)
+		goto out;
+	tree_fd = open_tmp(dir_fd, SNAPSHOT_TREE_FILE ".tmp", dir, err);
+	if (tree_fd < 0) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = write_all(tree_fd, w.fdt, fdt_totalsize(w.fdt), 0);
+	if (!ret && fdatasync(tree_fd))
+		ret = -errno;
+	/* The tree last: a directory holding state.dtb is complete. */
+	if (!ret && renameat(dir_fd, SNAPSHOT_MEMORY_FILE ".tmp", dir_fd,
+			     SNAPSHOT_MEMORY_FILE))
+		ret = -errno;
+	if (!ret && renameat(dir_fd, SNAPSHOT_TREE_FILE ".tmp", dir_fd,
+			     SNAPSHOT_TREE_FILE))
+		ret = -errno;
+	if (!ret && fsync(dir_fd))
+		ret = -errno;
+	if (ret)
+		err_set(err, WISP_EXIT_OSERR, -ret, "%s: %s", dir,
+			strerror(-ret));
+	res->memory_bytes = vm->mem.size;
+	res->ms = (now_ns(CLOCK_MONOTONIC) - start) / 1000000;
+out:
+	if (ret) {
+		unlinkat(dir_fd, SNAPSHOT_MEMORY_FILE ".tmp", 0);
+		unlinkat(dir_fd, SNAPSHOT_TREE_FILE ".tmp", 0);
+	}
+	if (tree_fd >= 0)
+		close(tree_fd);
+	if (mem_fd >= 0)
+		close(mem_fd);
+	close(dir_fd);
+	state_writer_free(&w);
+	return ret;
+}
+
+/* ---- restoring --------------------------------------------------------- */
+
+static int read_file(int dir_fd, const char *dir, const char *name,
+		     void **buf, size_t *len, struct wisp_err *err)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno == ENOENT ? WISP_EXIT_NOINPUT :
+			       WISP_EXIT_OSERR, errno, "%s/%s: %s", dir, name,
+			       strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > 64 * 1024 * 1024) {
+		close(fd);
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "%s/%s: not a state tree (a regular file of at most 64 MiB)",
+			       dir, name);
+	}
+	*buf = malloc(st.st_size ? st.st_size : 1);
+	if (!*buf) {
+		close(fd);
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	}
+	n = pread(fd, *buf, st.st_size, 0);
+	close(fd);
+	if (n != st.st_size)
+		return err_set(err, WISP_EXIT_OSERR, n < 0 ? errno : EIO,
+			       "%s/%s: read failed", dir, name);
+	*len = st.st_size;
+	return 0;
+}
+
+/* The tree's own checksum: XXH3 of the blob with the property zeroed. */
+static int check_tree_checksum(struct snapshot *s, const char *dir,
+			       struct wisp_err *err)
+{
+	const fdt64_t *p;
+	uint64_t want;
+	void *copy;
+	int len;
+
+	p = fdt_getprop(s->tree, 0, "checksum", &len);
+	if (!p || len != 8)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "%s/%s: no checksum: not a wisp snapshot", dir,
+			       SNAPSHOT_TREE_FILE);
+	want = fdt64_ld(p);
+	copy = malloc(s->tree_len);
+	if (!copy)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	memcpy(copy, s->tree, s->tree_len);
+	fdt_setprop_inplace_u64(copy, 0, "checksum", 0);
+	if (XXH3_64bits(copy, fdt_totalsize(copy)) != want) {
+		free(copy);
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "%s/%s is corrupted (checksum mismatch)", dir,
+			       SNAPSHOT_TREE_FILE);
+	}
+	free(copy);
+	return 0;
+}
+
+int snapshot_open(struct snapshot *s, const char *dir, struct wisp_err *err)
+{
+	struct stat st;
+	const char *format;
+	uint32_t version;
+	int dir_fd, mem, ret;
+
+	memset(s, 0, sizeof(*s));
+	s->memory_fd = -1;
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return err_set(err, errno == ENOENT ? WISP_EXIT_NOINPUT :
+			       WISP_EXIT_OSERR, errno, "%s: %s", dir,
+			       strerror(errno));
+	ret = read_file(dir_fd, dir, SNAPSHOT_TREE_FILE, &s->tree,
+			&s->tree_len, err);
+	if (ret)
+		goto out;
+	if (state_reader_init(&s->r, s->tree, s->tree_len)) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s/%s: %s", dir,
+			      SNAPSHOT_TREE_FILE, s->r.err);
+		goto out;
+	}
+	format = state_get_str(&s->r, STATE_ROOT, "format");
+	version = state_get_u32(&s->r, STATE_ROOT, "version");
+	if (s->r.failed || strcmp(format, SNAPSHOT_FORMAT)) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			      "%s/%s: not a wisp snapshot", dir,
+			      SNAPSHOT_TREE_FILE);
+		goto out;
+	}
+	if (version != SNAPSHOT_VERSION) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			      "%s/%s: snapshot format version %u; this wisp reads version %d",
+			      dir, SNAPSHOT_TREE_FILE, version,
+			      SNAPSHOT_VERSION);
+		goto out;
+	}
+	ret = check_tree_checksum(s, dir, err);
+	if (ret)
+		goto out;
+	mem = state_node(&s->r, STATE_ROOT, "memory");
+	s->memory_size = state_get_u64(&s->r, mem, "size");
+	if (s->r.failed) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s/%s: %s", dir,
+			      SNAPSHOT_TREE_FILE, s->r.err);
+		goto out;
+	}
+	s->memory_fd = openat(dir_fd, SNAPSHOT_MEMORY_FILE,
+			      O_RDONLY | O_CLOEXEC);
+	if (s->memory_fd < 0) {
+		ret = err_set(err, errno == ENOENT ? WISP_EXIT_NOINPUT :
+			      WISP_EXIT_OSERR, errno, "%s/%s: %s", dir,
+			      SNAPSHOT_MEMORY_FILE, strerror(errno));
+		goto out;
+	}
+	if (fstat(s->memory_fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != s->memory_size) {
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			      "%s/%s: %lld bytes where the snapshot's RAM is %llu",
+			      dir, SNAPSHOT_MEMORY_FILE,
+			      (long long)st.st_size,
+			      (unsigned long long)s->memory_size);
+		goto out;
+	}
+out:
+	close(dir_fd);
+	return ret;
+}
+
+/* Options a restore may give: none changes the VM's hardware. */
+static const char *const restore_options[] = {
+	"--name", "--api", "--console", "--timeout", "--pin",
+	"--metrics-listen", "--metrics-listen-any", "--exit-stats",
+	"--verbose", "-v",
+};
+
+static bool restore_option(const char *arg)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(restore_options) / sizeof(restore_options[0]);
+	     i++) {
+		n = strlen(restore_options[i]);
+		if (!strncmp(arg, restore_options[i], n) &&
+		    (arg[n] == '\0' || arg[n] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* Does option @arg take its value from the next argument? */
+static bool takes_next(const char *arg)
+{
+	return !strchr(arg, '=') && strcmp(arg, "--metrics-listen-any") &&
+	       strcmp(arg, "--exit-stats") && strcmp(arg, "--verbose") &&
+	       strcmp(arg, "-v");
+}
+
+int snapshot_config(struct snapshot *s, int argc, char **argv,
+		    struct vm_config *cfg, struct wisp_err *err)
+{
+	const char *saved, *cwd;
+	size_t len, off;
+	int cfgnode, n_saved = 0, i, ret;
+
+	cfgnode = state_node(&s->r, STATE_ROOT, "config");
+	saved = state_get_blob(&s->r, cfgnode, "argv", &len);
+	cwd = state_get_str(&s->r, cfgnode, "cwd");
+	if (s->r.failed || !len || saved[len - 1])
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "snapshot: %s", s->r.failed ? s->r.err :
+			       "config/argv is not a list of strings");
+	for (off = 0; off < len; off += strlen(saved + off) + 1)
+		n_saved++;
+	for (i = 2; i < argc; i++) {
+		if (!restore_option(argv[i]))
+			return err_set(err, WISP_EXIT_USAGE, EINVAL,
+				       "restore: '%s' cannot be given to a restore (the VM's hardware is the snapshot's)",
+				       argv[i]);
+		if (takes_next(argv[i]) && i + 1 < argc)
+			i++;
+	}
+	s->argv = calloc(n_saved + argc + 1, sizeof(*s->argv));
+	s->cwd = strdup(cwd);
+	if (!s->argv || !s->cwd)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	for (off = 0; off < len; off += strlen(saved + off) + 1)
+		s->argv[s->argc++] = (char *)saved + off;
+	for (i = 2; i < argc; i++)
+		s->argv[s->argc++] = argv[i];
+	ret = config_parse(s->argc, s->argv, cfg, err);
+	if (ret) {
+		err_prefix(err, "restore");
+		return ret;
+	}
+	if (cfg->action != ACTION_RUN)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "restore: no --help or --version here");
+	if (cfg->mem_size != s->memory_size)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "snapshot: its configuration has %llu bytes of RAM, its memory %llu",
+			       (unsigned long long)cfg->mem_size,
+			       (unsigned long long)s->memory_size);
+	return 0;
+}
+
+int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
+			 struct wisp_err *err)
+{
+	XXH3_state_t *h;
+	uint64_t off = 0, want;
+	int mem_node;
+
+	mem_node = state_node(&s->r, STATE_ROOT, "memory");
+	want = state_get_u64(&s->r, mem_node, "xxh3");
+	if (s->r.failed)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL, "snapshot: %s",
+			       s->r.err);
+	if (mem->size != s->memory_size)
+		return err_set(err, WISP_EXIT_SOFTWARE, EINVAL,
+			       "snapshot: RAM of the wrong size");
+	/* Only the file's data: its holes are zeros, as fresh RAM is. */
+	while (off < mem->size) {
+		off_t data = lseek(s->memory_fd, off, SEEK_DATA), hole;
+		uint64_t end;
+
+		if (data < 0 && errno == ENXIO)
+			break;		/* only a hole is left */
+		if (data < 0)
+			return err_set(err, WISP_EXIT_OSERR, errno,
+				       "snapshot memory: %s", strerror(errno));
+		hole = lseek(s->memory_fd, data, SEEK_HOLE);
+		end = hole < 0 || (uint64_t)hole > mem->size ? mem->size :
+		      (uint64_t)hole;
+		for (off = data; off < end;) {
+			uint64_t n = end - off > IO_CHUNK ? IO_CHUNK : end - off;
+			ssize_t got = pread(s->memory_fd, mem->base + off, n,
+					    off);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return err_set(err, WISP_EXIT_DATAERR, EIO,
+					       "snapshot memory: short read at %llu",
+					       (unsigned long long)off);
+			off += got;
+		}
+	}
+	h = XXH3_createState();
+	if (!h)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	XXH3_64bits_reset(h);
+	for (off = 0; off < mem->size; off += IO_CHUNK)
+		XXH3_64bits_update(h, mem->base + off,
+				   mem->size - off < IO_CHUNK ?
+				   mem->size - off : IO_CHUNK);
+	off = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	if (off != want)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "snapshot memory is corrupted (checksum mismatch)");
+	return 0;
+}
+
+static int load_devices(struct snapshot *s, struct vm *vm)
+{
+	struct state_reader *r = &s->r;
+	int devs = state_node(r, STATE_ROOT, "devices");
+
+	serial_load(vm->serial, r, state_node(r, devs, "serial"));
+	testdev_load(vm->testdev, r, state_node(r, devs, "testdev"));
+	return r->failed ? -EINVAL : 0;
+}
+
+int snapshot_load_vm(struct snapshot *s, struct vm *vm,
+		     struct wisp_err *err)
+{
+	struct state_reader *r = &s->r;
+	struct vm_kvm_state *vs = malloc(sizeof(*vs));
+	struct cpu_state *cs = malloc(sizeof(*cs));
+	struct kvm_cpuid2 *host = NULL, *c;
+	int cfgnode, vcpus, ret = 0;
+	unsigned int i;
+	char node[32];
+
+	if (!vs || !cs) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		goto out;
+	}
+	cfgnode = state_node(r, STATE_ROOT, "config");
+	if (state_get_u32(r, cfgnode, "cpus") != vm->n_vcpus ||
+	    state_get_u32(r, cfgnode, "disks") != vm->n_disks ||
+	    state_get_u32(r, cfgnode, "nets") != vm->n_nets ||
+	    state_get_u32(r, cfgnode, "balloon") != !!vm->balloon)
+		state_fail(r, cfgnode, "the devices built from the saved command line differ from those saved");
+	vm_kvm_state_load(r, state_node(r, STATE_ROOT, "irqchip"), vs);
+	if (r->failed)
+		goto bad;
+	ret = vm_kvm_state_put(vm->kvm.vm_fd, vs, err);
+	if (ret)
+		goto out;
+	if (load_devices(s, vm))
+		goto bad;
+
+	host = malloc(sizeof(*host) + vm->kvm.cpuid->nent *
+		      sizeof(host->entries[0]));
+	if (!host) {
+		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+		goto out;
+	}
+	vcpus = state_node(r, STATE_ROOT, "vcpus");
+	for (i = 0; i < vm->n_vcpus; i++) {
+		snprintf(node, sizeof(node), "vcpu@%u", i);
+		cpu_state_load(r, state_node(r, vcpus, node), cs);
+		if (r->failed)
+			goto bad;
+		cpu_build_cpuid(vm->kvm.cpuid, i, vm->n_vcpus, host);
+		ret = cpu_state_check_cpuid(cs, host, i, err);
+		if (!ret)
+			ret = cpu_state_put(vm->vcpus[i].fd, i, cs, err);
+		if (ret)
+			goto out;
+		/* The guest keeps the CPUID it saw: a later snapshot too. */
+		c = realloc(vm->vcpus[i].cpuid, sizeof(*c) +
+			    cs->n_cpuid * sizeof(c->entries[0]));
+		if (!c) {
+			ret = err_set(err, WISP_EXIT_OSERR, ENOMEM,
+				      "out of memory");
+			goto out;
+		}
+		c->nent = cs->n_cpuid;
+		memcpy(c->entries, cs->cpuid, cs->n_cpuid * sizeof(cs->cpuid[0]));
+		vm->vcpus[i].cpuid = c;
+	}
+	goto out;
+bad:
+	ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "snapshot: %s", r->err);
+out:
+	free(host);
+	free(vs);
+	free(cs);
+	return ret;
+}
+
+void snapshot_close(struct snapshot *s)
+{
+	if (s->memory_fd >= 0)
+		close(s->memory_fd);
+	free(s->argv);
+	free(s->cwd);
+	free(s->tree);
+	memset(s, 0, sizeof(*s));
+	s->memory_fd = -1;
+}
+
+void snapshot_print_restore_help(void *out)
+{
+	fputs("usage: wisp restore DIR [OPTIONS]\n\n"
+	      "Restore the VM saved in DIR (by \"wisp snapshot NAME DIR\") and run it.\n"
+	      "Its command line is the saved VM's; these options may change:\n"
+	      "  --name NAME, --api PATH|none, --console KIND, --timeout SECONDS,\n"
+	      "  --pin CPULIST, --metrics-listen ADDR:PORT, --metrics-listen-any,\n"
+	      "  --exit-stats, -v/--verbose\n", out);
+}
