@@ -467,12 +467,20 @@ static void op_driver_ok(struct virtio_pci *vp)
 			continue;	/* full: a wake-up is pending */
 }
 
+static struct virtq *op_queue_virtq(struct virtio_pci *vp, unsigned int index)
+{
+	struct balloon_dev *d = dev_of(vp);
+
+	return index < d->n_queues ? &d->vq[index].q : NULL;
+}
+
 static const struct virtio_pci_device_ops balloon_ops = {
 	.queue_enable = op_queue_enable,
 	.reset = op_reset,
 	.config_read = op_config_read,
 	.config_write = op_config_write,
 	.driver_ok = op_driver_ok,
+	.queue_virtq = op_queue_virtq,
 };
 
 /* ---- construction and control ------------------------------------------------- */
@@ -588,6 +596,113 @@ void balloon_get_status(struct balloon_dev *d, struct balloon_status *s)
 	s->free_page_reporting = features >> F_REPORTING & 1;
 	s->stats_age_ms = s->stats_updates ?
 			  (now_ns() - d->stats_time_ns) / 1000000 : 0;
+}
+
+/* ---- snapshots -------------------------------------------------------------- */
+
+int balloon_quiesce(struct balloon_dev *d)
+{
+	on_reset(d);		/* a reset the driver asked for, finished */
+	return 0;
+}
+
+void balloon_save(struct balloon_dev *d, struct state_writer *w)
+{
+	uint8_t stats[8 * BALLOON_STAT_TAGS];
+	unsigned int i, k;
+
+	for (i = 0; i < BALLOON_STAT_TAGS; i++)
+		for (k = 0; k < 8; k++)
+			stats[8 * i + k] = d->st.stats[i] >> (56 - 8 * k);
+	state_put_u64(w, "ram-pages", d->ram_pages);
+	state_put_u32(w, "queues", d->n_queues);
+	pthread_mutex_lock(&d->vp.lock);
+	state_put_u32(w, "num-pages", d->num_pages);
+	state_put_u32(w, "actual", d->actual);
+	pthread_mutex_unlock(&d->vp.lock);
+	state_put_u32(w, "stats-held", d->stats_held);
+	state_put_u32(w, "stats-head", d->stats_head);
+	state_put_u64(w, "stats-updates", d->st.stats_updates);
+	state_put_u32(w, "stats-present", d->st.stats_present);
+	state_put_bytes(w, "stats", stats, sizeof(stats));
+	virtio_pci_save(&d->vp, w);
+}
+
+void balloon_load(struct balloon_dev *d, struct state_reader *r, int node)
+{
+	uint64_t ram_pages = state_get_u64(r, node, "ram-pages");
+	uint32_t queues = state_get_u32(r, node, "queues");
+	uint32_t num_pages = state_get_u32(r, node, "num-pages");
+	uint32_t actual = state_get_u32(r, node, "actual");
+	bool held = state_get_u32_max(r, node, "stats-held", 1);
+	uint16_t head = state_get_u32_max(r, node, "stats-head", 0xffff);
+	uint64_t updates = state_get_u64(r, node, "stats-updates");
+	uint32_t present = state_get_u32_max(r, node, "stats-present",
+					     (1u << BALLOON_STAT_TAGS) - 1);
+	uint8_t stats[8 * BALLOON_STAT_TAGS];
+	struct balloon_vq *sv;
+	unsigned int i, k;
+
+	state_get_bytes(r, node, "stats", stats, sizeof(stats));
+	if (r->failed)
+		return;
+	if (ram_pages != d->ram_pages) {
+		state_fail(r, node, "the guest has %llu pages of RAM here, %llu in the snapshot",
+			   (unsigned long long)d->ram_pages,
+			   (unsigned long long)ram_pages);
+		return;
+	}
+	if (queues != d->n_queues) {
+		state_fail(r, node, "%u queues here, %u in the snapshot (other --balloon options)",
+			   d->n_queues, queues);
+		return;
+	}
+	if (num_pages > d->ram_pages) {
+		state_fail(r, node, "num-pages %u is more than the guest's %llu pages",
+			   num_pages, (unsigned long long)d->ram_pages);
+		return;
+	}
+	virtio_pci_load(&d->vp, r, node);
+	if (r->failed)
+		return;
+	/* Chains are handled when taken; only the statistics one is held. */
+	sv = stats_vq(d);
+	for (i = 0; i < d->n_queues; i++) {
+		struct balloon_vq *v = &d->vq[i];
+		uint16_t n = v->q.active ? v->q.last_avail - v->q.used_idx : 0;
+
+		v->broken_told = v->q.broken;
+		if (v == sv && held) {
+			if (n != 1 || head >= v->q.size ||
+			    !(v->q.in_flight[head / 64] >> (head % 64) & 1)) {
+				state_fail(r, node, "stats-head %u is not the one chain in flight on the statistics queue",
+					   head);
+				return;
+			}
+		} else if (n) {
+			state_fail(r, node, "queue %u has %u chains in flight; the balloon holds none there",
+				   i, n);
+			return;
+		}
+	}
+	if (held && !sv) {
+		state_fail(r, node, "a statistics buffer is held without a statistics queue");
+		return;
+	}
+	pthread_mutex_lock(&d->vp.lock);
+	d->num_pages = num_pages;
+	d->actual = actual;
+	pthread_mutex_unlock(&d->vp.lock);
+	d->stats_held = held;
+	d->stats_head = held ? head : 0;
+	d->st.stats_updates = updates;
+	d->st.stats_present = present;
+	for (i = 0; i < BALLOON_STAT_TAGS; i++) {
+		d->st.stats[i] = 0;
+		for (k = 0; k < 8; k++)
+			d->st.stats[i] = d->st.stats[i] << 8 | stats[8 * i + k];
+	}
+	d->stats_time_ns = now_ns();
 }
 
 void balloon_destroy(struct balloon_dev *d)

@@ -28,6 +28,7 @@
 
 #include "../host.h"
 #include "../pci.h"
+#include "../state.h"
 
 #define BALLOON_DEVICE_ID	5
 #define BALLOON_QUEUE_SIZE	128
@@ -104,6 +105,30 @@ int balloon_set_target(struct balloon_dev *d, uint64_t bytes);
 
 /* Where the balloon stands.  The loop's thread. */
 void balloon_get_status(struct balloon_dev *d, struct balloon_status *s);
+
+/*
+ * Snapshots.  balloon_quiesce: on the loop's thread, vCPUs paused:
+ * finishes a pending reset; inflate, deflate and reporting chains are
+ * handled when taken, so nothing else is in flight.  The statistics
+ * buffer the device holds between polls is NOT given back: its head is
+ * saved (it stays in flight in the virtq) and the restored device holds
+ * it and returns it at its next statistics poll.  Returns 0.
+ *
+ * balloon_save (into the node the caller opened, e.g. "virtio-balloon@0";
+ * after balloon_quiesce): RAM pages and queue count (must match), the
+ * target (num_pages), actual, the held statistics head, the guest's last
+ * statistics, then the transport (virtio_pci_save).
+ *
+ * balloon_load (on a device just made by balloon_create with the same
+ * options and RAM size, before the loop runs): checks what must match,
+ * the target against RAM, loads the transport, and checks that the only
+ * chain in flight is the held statistics buffer.  Errors go to @r.
+ * Pages the guest had ballooned are zero in the saved memory; the host's
+ * record of them (discard with @balloon) is not rebuilt.
+ */
+int balloon_quiesce(struct balloon_dev *d);
+void balloon_save(struct balloon_dev *d, struct state_writer *w);
+void balloon_load(struct balloon_dev *d, struct state_reader *r, int node);
 
 /* Release everything; the event loop no longer runs.  NULL is ignored. */
 void balloon_destroy(struct balloon_dev *d);

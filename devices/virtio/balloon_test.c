@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libfdt.h>
 
 #include "../fake_host_testlib.h"
 #include "balloon.h"
@@ -315,6 +316,120 @@ static void test_reset(void **state)
 	vdrv_serve_until(&f->drv, 0, 1);
 }
 
+static struct bfix *snap_fixture(const char *spec, const uint8_t *image)
+{
+	void *st = (void *)spec;
+	struct bfix *f;
+
+	b_setup(&st);
+	f = st;
+	if (image)
+		memcpy(f->fh.ram, image, DRAM);
+	return f;
+}
+
+static void snap_load(struct bfix *f, const void *blob, size_t len,
+		      struct state_reader *r)
+{
+	assert_int_equal(state_reader_init(r, blob, len), 0);
+	balloon_load(f->dev, r, state_node(r, STATE_ROOT, "virtio-balloon@0"));
+}
+
+/*
+ * Inflate, hold a statistics buffer, set the target; quiesce and save;
+ * restore into a fresh device: the target, actual and the statistics
+ * are back, the held buffer is returned at the next poll, and inflating
+ * goes on where it stopped.
+ */
+static void test_snapshot(void **state)
+{
+	static const uint32_t pfns[] = { 0x100, 0x101 };
+	struct bfix *f, *g;
+	struct state_writer w;
+	struct state_reader r;
+	struct balloon_status st;
+	const struct virtio_pci_queue *q;
+	uint16_t avail[VDRV_MAX_QUEUES], next[VDRV_MAX_QUEUES];
+	void *blob, *t;
+	size_t len;
+	int off;
+
+	(void)state;
+	f = snap_fixture("stats=1", NULL);
+	vdrv_bring_up(&f->drv, 1u << F_STATS_VQ | VDRV_F_EVENT_IDX, 3);
+	put_pfns(f, BUF, pfns, 2);
+	offer(f, 0, BUF, 8, false);
+	vdrv_serve_until(&f->drv, 0, 1);
+	put_stat(f, BUF + 0x1000, BALLOON_STAT_MEMFREE, 100 << 20);
+	offer(f, 2, BUF + 0x1000, 10, false);
+	fake_host_poll(&f->fh, 0);
+	assert_int_equal(balloon_set_target(f->dev, 1 << 20), 0);
+	vdrv_bar_wr(&f->drv, VIRTIO_PCI_DEVCFG + 4, 4, 2);	/* actual */
+	assert_int_equal(balloon_quiesce(f->dev), 0);
+	assert_int_equal(state_writer_init(&w), 0);
+	state_begin(&w, "virtio-balloon@0");
+	balloon_save(f->dev, &w);
+	state_end(&w);
+	assert_int_equal(state_writer_finish(&w), 0);
+	len = fdt_totalsize(w.fdt);
+	blob = w.fdt;
+	memcpy(avail, f->drv.avail, sizeof(avail));
+	memcpy(next, f->drv.next_desc, sizeof(next));
+
+	g = snap_fixture("stats=1", f->fh.ram);
+	snap_load(g, blob, len, &r);
+	if (r.failed)
+		fail_msg("load: %s", r.err);
+	memcpy(g->drv.avail, avail, sizeof(avail));
+	memcpy(g->drv.next_desc, next, sizeof(next));
+	q = &((struct virtio_pci *)g->pd)->queues[2];
+	assert_true(q->enabled);
+	assert_int_equal(vdrv_bar_rd(&g->drv, 0x14, 1), 0x0f);
+	assert_int_equal(vdrv_bar_rd(&g->drv, VIRTIO_PCI_DEVCFG, 4), 256);
+	assert_int_equal(vdrv_bar_rd(&g->drv, VIRTIO_PCI_DEVCFG + 4, 4), 2);
+	balloon_get_status(g->dev, &st);
+	assert_int_equal(st.target_pages, 256);
+	assert_int_equal(st.stats_updates, 1);
+	assert_int_equal(st.stats[BALLOON_STAT_MEMFREE], 100 << 20);
+	assert_true(st.stats_queue);
+	/* The held buffer comes back at the next poll... */
+	assert_int_equal(vdrv_used_idx(&g->drv, 2), 0);
+	vdrv_serve_until(&g->drv, 2, 1);
+	/* ...and inflating goes on. */
+	put_pfns(g, BUF, pfns, 2);
+	offer(g, 0, BUF, 8, false);
+	vdrv_serve_until(&g->drv, 0, 2);
+	balloon_get_status(g->dev, &st);
+	assert_int_equal(st.inflated_pages, 2);
+	b_teardown((void **)&g);
+
+	/* Hostile: a held head that is not in flight; a target above RAM. */
+	t = malloc(len + 1024);
+	assert_int_equal(fdt_open_into(blob, t, len + 1024), 0);
+	off = fdt_path_offset(t, "/virtio-balloon@0");
+	assert_int_equal(fdt_setprop_u32(t, off, "stats-head", 5), 0);
+	g = snap_fixture("stats=1", f->fh.ram);
+	snap_load(g, t, fdt_totalsize(t), &r);
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err, "/virtio-balloon@0: stats-head 5 is not the one chain in flight"));
+	b_teardown((void **)&g);
+	assert_int_equal(fdt_setprop_u32(t, off, "num-pages", DRAM), 0);
+	g = snap_fixture("stats=1", f->fh.ram);
+	snap_load(g, t, fdt_totalsize(t), &r);
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err, "/virtio-balloon@0: num-pages 8388608 is more than"));
+	b_teardown((void **)&g);
+	/* Other options: another queue count. */
+	g = snap_fixture("", f->fh.ram);
+	snap_load(g, blob, len, &r);
+	assert_true(r.failed);
+	assert_non_null(strstr(r.err, "2 queues here, 3 in the snapshot"));
+	b_teardown((void **)&g);
+	free(t);
+	state_writer_free(&w);
+	b_teardown((void **)&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +448,7 @@ int main(void)
 							 b_setup, b_teardown,
 							 "stats=1,free_page_reporting=on"),
 		cmocka_unit_test_setup_teardown(test_reset, b_setup, b_teardown),
+		cmocka_unit_test(test_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
