@@ -1382,12 +1382,22 @@ static void op_driver_ok(struct virtio_pci *vp)
 			continue;	/* full: a wake-up is pending */
 }
 
+static struct virtq *op_queue_virtq(struct virtio_pci *vp, unsigned int index)
+{
+	struct net_dev *d = dev_of(vp);
+
+	if (index > 2 * d->n_pairs || (index == 2 * d->n_pairs && !d->has_ctrl))
+		return NULL;
+	return queue_of(d, index);
+}
+
 static const struct virtio_pci_device_ops net_ops = {
 	.queue_enable = op_queue_enable,
 	.reset = op_reset,
 	.config_read = op_config_read,
 	.config_write = op_config_write,
 	.driver_ok = op_driver_ok,
+	.queue_virtq = op_queue_virtq,
 };
 
 /* ---- construction -------------------------------------------------------------- */
@@ -1621,6 +1631,131 @@ void net_get_stats(struct net_dev *d, struct net_stats *s)
 bool net_link_up(struct net_dev *d)
 {
 	return __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
+}
+
+/* ---- snapshots -------------------------------------------------------------- */
+
+/* Nothing of pair @qp held: TX written or given back, RX chains given back. */
+static void quiesce_pair(struct net_dev *d, struct net_qp *qp)
+{
+	uint16_t heads[RX_STASH];
+	bool rx_pushed = false, tx_pushed = false;
+	unsigned int k;
+
+	if (qp->tx_blocked) {
+		uint16_t head = qp->tx_slots[0].head;
+
+		if (tx_send(qp)) {
+			virtq_push(&qp->tx, head, 0);
+			tx_pushed = true;
+		} else if (virtq_unpop(&qp->tx, &head, 1)) {
+			qp->stats.tx_errors++;	/* cannot be: the last pop */
+			virtq_push(&qp->tx, head, 0);
+			tx_pushed = true;
+		}
+		qp->tx_blocked = false;
+	}
+	if (qp->rx_len) {
+		qp->stats.rx_quiesce_drops++;
+		qp->rx_len = 0;
+	}
+	for (k = 0; k < qp->n_stash; k++)
+		heads[k] = stash_at(qp, k)->head;
+	if (qp->n_stash && virtq_unpop(&qp->rx, heads, qp->n_stash)) {
+		for (k = 0; k < qp->n_stash; k++)
+			rx_reject(qp, heads[k]);
+		rx_pushed = true;
+	}
+	qp->n_stash = 0;
+	qp->stash_head = 0;
+	qp->stash_cap = 0;
+	qp->rx_starved = false;
+	if (tx_pushed && virtq_publish(&qp->tx))
+		virtio_pci_notify_queue(&d->vp, 2 * qp->index + 1);
+	if (rx_pushed && virtq_publish(&qp->rx))
+		virtio_pci_notify_queue(&d->vp, 2 * qp->index);
+	update_tap_watch(qp);
+}
+
+int net_quiesce(struct net_dev *d)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	on_reset(d);		/* a reset the driver asked for, finished */
+	for (i = 0; i < d->n_pairs; i++)
+		quiesce_pair(d, &d->qp[i]);
+	for (i = 0; i < d->vp.num_queues; i++)
+		if (write(d->vp.queues[i].notify_fd, &one, sizeof(one)) < 0)
+			continue;	/* full: a wake-up is pending */
+	return 0;
+}
+
+static unsigned int attached_pairs(const struct net_dev *d)
+{
+	unsigned int i;
+
+	for (i = 1; i < d->n_pairs && d->qp[i].attached; i++)
+		;
+	return i;
+}
+
+void net_save(struct net_dev *d, struct state_writer *w)
+{
+	pthread_mutex_lock(&d->vp.lock);
+	state_put_bytes(w, "mac", d->config, 6);
+	pthread_mutex_unlock(&d->vp.lock);
+	state_put_u32(w, "pairs", d->n_pairs);
+	state_put_u32(w, "ctrl", d->has_ctrl);
+	state_put_u32(w, "mtu", d->opts.mtu);
+	state_put_u32(w, "link-up", __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE));
+	state_put_u32(w, "active-pairs", attached_pairs(d));
+	virtio_pci_save(&d->vp, w);
+}
+
+void net_load(struct net_dev *d, struct state_reader *r, int node)
+{
+	uint8_t mac[6];
+	uint32_t pairs = state_get_u32(r, node, "pairs");
+	uint32_t ctrl = state_get_u32(r, node, "ctrl");
+	uint32_t mtu = state_get_u32(r, node, "mtu");
+	bool link = state_get_u32_max(r, node, "link-up", 1);
+	uint32_t active = state_get_u32(r, node, "active-pairs");
+	unsigned int i;
+
+	state_get_bytes(r, node, "mac", mac, sizeof(mac));
+	if (r->failed)
+		return;
+	if (memcmp(mac, d->config, 6)) {
+		state_fail(r, node, "the MAC is %02x:%02x:%02x:%02x:%02x:%02x here, %02x:%02x:%02x:%02x:%02x:%02x in the snapshot",
+			   d->config[0], d->config[1], d->config[2], d->config[3],
+			   d->config[4], d->config[5], mac[0], mac[1], mac[2],
+			   mac[3], mac[4], mac[5]);
+		return;
+	}
+	if (pairs != d->n_pairs || ctrl != d->has_ctrl) {
+		state_fail(r, node, "%u queue pairs here, %u in the snapshot",
+			   d->n_pairs, pairs);
+		return;
+	}
+	if (mtu != d->opts.mtu) {
+		state_fail(r, node, "MTU %u here, %u in the snapshot",
+			   d->opts.mtu, mtu);
+		return;
+	}
+	if (active < 1 || active > d->n_pairs) {
+		state_fail(r, node, "active-pairs %u is not from 1 to %u", active,
+			   d->n_pairs);
+		return;
+	}
+	virtio_pci_load(&d->vp, r, node);
+	if (r->failed)
+		return;
+	for (i = 0; i < d->n_pairs; i++)
+		d->qp[i].broken_told = d->qp[i].rx.broken || d->qp[i].tx.broken;
+	set_active_pairs(d, active);
+	if (link != __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE))
+		virtio_pci_notify_config(&d->vp);	/* the driver reads it again */
 }
 
 void net_destroy(struct net_dev *d)

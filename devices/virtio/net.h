@@ -21,6 +21,7 @@
 
 #include "../host.h"
 #include "../pci.h"
+#include "../state.h"
 
 #define NET_MAX_QUEUE_PAIRS	8
 #define NET_MTU_MIN		68
@@ -96,6 +97,7 @@ struct net_stats {
 	uint64_t rx_no_fit;		/* larger than the buffers could take */
 	uint64_t rx_bad_buffer;		/* returned unused: too small, readable,
 					   outside guest RAM */
+	uint64_t rx_quiesce_drops;	/* read, not delivered, at a snapshot */
 };
 
 struct net_dev;
@@ -121,6 +123,31 @@ void net_get_stats(struct net_dev *dev, struct net_stats *s);
 
 /* Is the link up (the tap still there)? */
 bool net_link_up(struct net_dev *dev);
+
+/*
+ * Snapshots.  net_quiesce: on the loop's thread, vCPUs paused: nothing is
+ * left half done.  A TX frame waiting for room in the tap is written if
+ * the tap takes it now, else un-popped (the restored or resumed device
+ * takes it again); RX chains held for frames to come are un-popped (or,
+ * when the ring no longer names them there, returned unused as for a
+ * chain too small); a frame read from the tap but not yet delivered is
+ * dropped (counted in rx_quiesce_drops, as a full tap would).  Finishes a
+ * pending reset, and kicks every queue so that the loop looks again when
+ * it runs (--resume).  Returns 0.
+ *
+ * net_save (after net_quiesce, into the node the caller opened, e.g.
+ * "virtio-net@0"): the MAC, queue pairs and MTU (must match), the link
+ * state and the pairs the driver set (CTRL_MQ), then the transport.
+ *
+ * net_load (on a device just made by net_create with the same options,
+ * before the loop runs): checks what must match, loads the transport
+ * (DRIVER_OK replayed: the tap's offloads are set again), attaches the
+ * pairs the driver had set, and sends a configuration interrupt when the
+ * link state differs from the snapshot's.  Errors go to @r.
+ */
+int net_quiesce(struct net_dev *dev);
+void net_save(struct net_dev *dev, struct state_writer *w);
+void net_load(struct net_dev *dev, struct state_reader *r, int node);
 
 /* Release everything; the event loop no longer runs.  NULL is ignored. */
 void net_destroy(struct net_dev *dev);

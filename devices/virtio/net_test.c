@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "../fake_host_testlib.h"
 #include "driver_testlib.h"
 #include "net.h"
@@ -700,6 +702,101 @@ static void test_tap_deleted(void **state)
 	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_ISR, 1) & 2, 2);
 }
 
+/*
+ * An RX chain held waiting for a frame and a frame sent; quiesce (the
+ * chain is un-popped), save, restore into a fresh device on a fresh
+ * "tap": the chain takes the next frame and TX goes on.  A different MAC
+ * fails the load.
+ */
+static void test_snapshot(void **state)
+{
+	struct nfix *f = *state, *g;
+	struct state_writer w;
+	struct state_reader r;
+	struct net_stats st;
+	uint8_t frame[200];
+	uint64_t a[1];
+	uint32_t l[1];
+	void *gs = NULL;
+	uint16_t avail[VDRV_MAX_QUEUES], next[VDRV_MAX_QUEUES], head;
+	const struct virtq *vq;
+
+	bring_up(f, 1u << F_MAC | 1u << F_STATUS);
+	a[0] = BUF;
+	l[0] = 64;		/* too small for the frame below: held */
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	peer_send(f, 200, 2);
+	fake_host_poll(&f->fh, 10);
+	fake_host_poll(&f->fh, 10);
+	assert_int_equal(vdrv_used_idx(&f->drv, RXQ), 0);
+	memset(vdrv_gpa(&f->drv, BUF + 0x1000), 0, 12);
+	memset(vdrv_gpa(&f->drv, BUF + 0x1000 + 12), 0xab, 50);
+	a[0] = BUF + 0x1000;
+	l[0] = 62;
+	vdrv_offer(&f->drv, TXQ, 1, a, l, false);
+	vdrv_serve_until(&f->drv, TXQ, 1);
+	assert_int_equal(recv(f->peer, frame, sizeof(frame), MSG_DONTWAIT), 62);
+
+	assert_int_equal(net_quiesce(f->dev), 0);
+	vq = ((struct virtio_pci *)f->pd)->ops->queue_virtq((struct virtio_pci *)f->pd, RXQ);
+	assert_int_equal(vq->last_avail, 0);	/* un-popped */
+	assert_int_equal(vq->in_flight[0], 0);
+	assert_int_equal(state_writer_init(&w), 0);
+	state_begin(&w, "virtio-net@0");
+	net_save(f->dev, &w);
+	state_end(&w);
+	assert_int_equal(state_writer_finish(&w), 0);
+	memcpy(avail, f->drv.avail, sizeof(avail));
+	memcpy(next, f->drv.next_desc, sizeof(next));
+
+	n_setup(&gs);
+	g = gs;
+	memcpy(g->fh.ram, f->fh.ram, DRAM);
+	memcpy(g->drv.avail, avail, sizeof(avail));
+	memcpy(g->drv.next_desc, next, sizeof(next));
+	assert_int_equal(state_reader_init(&r, w.fdt, fdt_totalsize(w.fdt)), 0);
+	net_load(g->dev, &r, state_node(&r, STATE_ROOT, "virtio-net@0"));
+	if (r.failed)
+		fail_msg("load: %s", r.err);
+	assert_int_equal(vdrv_bar_rd(&g->drv, 0x14, 1), 0x0f);
+	/* The held chain takes a frame that fits; TX continues. */
+	peer_send(g, 40, 3);
+	vdrv_serve_until(&g->drv, RXQ, 1);
+	assert_int_equal(vdrv_used_elem(&g->drv, RXQ, 0, &head), 52);
+	assert_int_equal(head, 0);
+	check_payload(vdrv_gpa(&g->drv, BUF + 12), 40, 3);
+	a[0] = BUF + 0x1000;
+	l[0] = 62;
+	vdrv_offer(&g->drv, TXQ, 1, a, l, false);
+	vdrv_serve_until(&g->drv, TXQ, 2);
+	assert_int_equal(recv(g->peer, frame, sizeof(frame), MSG_DONTWAIT), 62);
+	net_get_stats(g->dev, &st);
+	assert_int_equal(st.tx_frames, 1);
+	n_teardown(&gs);
+
+	/* Another MAC: refused with both named. */
+	gs = NULL;
+	n_setup(&gs);
+	g = gs;
+	{
+		size_t len = fdt_totalsize(w.fdt);
+		void *t = malloc(len);
+		int off;
+		static const uint8_t other[6] = { 2, 0, 0, 0, 0, 0x43 };
+
+		memcpy(t, w.fdt, len);
+		off = fdt_path_offset(t, "/virtio-net@0");
+		assert_int_equal(fdt_setprop_inplace(t, off, "mac", other, 6), 0);
+		assert_int_equal(state_reader_init(&r, t, len), 0);
+		net_load(g->dev, &r, state_node(&r, STATE_ROOT, "virtio-net@0"));
+		assert_true(r.failed);
+		assert_non_null(strstr(r.err, "/virtio-net@0: the MAC is 02:00:00:00:00:42 here, 02:00:00:00:00:43 in the snapshot"));
+		free(t);
+	}
+	n_teardown(&gs);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +822,7 @@ int main(void)
 							 n_teardown,
 							 "tap=test0,queues=2"),
 		cmocka_unit_test_teardown(test_tap_deleted, n_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, n_setup, n_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -250,6 +250,26 @@ bool virtq_pending(struct virtq *q)
 	       load16_acquire(q->avail + 2) != q->last_avail;
 }
 
+int virtq_unpop(struct virtq *q, const uint16_t *heads, unsigned int n)
+{
+	uint16_t first = q->last_avail - n;
+	unsigned int k;
+
+	if (!q->active || n > q->size)
+		return -EINVAL;
+	for (k = 0; k < n; k++) {
+		uint16_t slot = (uint16_t)(first + k) % q->size;
+
+		if (heads[k] >= q->size || !in_flight(q, heads[k]) ||
+		    load16(q->avail + 4 + 2 * slot) != heads[k])
+			return -EINVAL;
+	}
+	for (k = 0; k < n; k++)
+		q->in_flight[heads[k] / 64] &= ~(1ULL << (heads[k] % 64));
+	q->last_avail = first;
+	return 0;
+}
+
 /* ---- snapshots ----------------------------------------------------------- */
 
 void virtq_save(const struct virtq *q, struct state_writer *w)

@@ -103,6 +103,15 @@ void virtq_notifications(struct virtq *q, bool on);
 bool virtq_pending(struct virtq *q);
 
 /*
+ * Give back the last @n chains popped (@heads in the order they were
+ * popped) so that the next pops take them again, when the available ring
+ * still names them there.  Returns 0, or -EINVAL (nothing changed: push
+ * them instead).  For a device that would otherwise hold them across a
+ * snapshot.
+ */
+int virtq_unpop(struct virtq *q, const uint16_t *heads, unsigned int n);
+
+/*
  * Snapshots: the queue's progress that is not in guest memory.
  * virtq_save writes, into the node the caller opened (the transport's
  * "queue@N"): last-avail, used-idx (everything pushed must be published:
