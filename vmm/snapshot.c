@@ -137,8 +137,37 @@ static void save_config(struct state_writer *w, const struct vm *vm)
 	free(argv);
 }
 
+/* Drain every device: nothing in flight while its state is read. */
+static int quiesce_devices(struct vm *vm, struct wisp_err *err)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->n_disks; i++) {
+		ret = blk_quiesce(vm->disks[i]);
+		if (ret)
+			return err_set(err, WISP_EXIT_OSERR, -ret,
+				       "disk %u: cannot drain its requests: %s",
+				       i, strerror(-ret));
+	}
+	for (i = 0; i < vm->n_nets; i++) {
+		ret = net_quiesce(vm->nets[i]);
+		if (ret)
+			return err_set(err, WISP_EXIT_OSERR, -ret,
+				       "network device %u: cannot drain it: %s",
+				       i, strerror(-ret));
+	}
+	if (vm->balloon && (ret = balloon_quiesce(vm->balloon)))
+		return err_set(err, WISP_EXIT_OSERR, -ret,
+			       "balloon: cannot drain it: %s", strerror(-ret));
+	return 0;
+}
+
 static void save_devices(struct state_writer *w, struct vm *vm)
 {
+	unsigned int i;
+	char node[32];
+
 	state_begin(w, "devices");
 	state_begin(w, "serial");
 	serial_save(vm->serial, w);
@@ -146,6 +175,26 @@ static void save_devices(struct state_writer *w, struct vm *vm)
 	state_begin(w, "testdev");
 	testdev_save(vm->testdev, w);
 	state_end(w);
+	state_begin(w, "pci");
+	pci_host_save(&vm->pci, w);
+	state_end(w);
+	for (i = 0; i < vm->n_disks; i++) {
+		snprintf(node, sizeof(node), "virtio-blk@%u", i);
+		state_begin(w, node);
+		blk_save(vm->disks[i], w);
+		state_end(w);
+	}
+	for (i = 0; i < vm->n_nets; i++) {
+		snprintf(node, sizeof(node), "virtio-net@%u", i);
+		state_begin(w, node);
+		net_save(vm->nets[i], w);
+		state_end(w);
+	}
+	if (vm->balloon) {
+		state_begin(w, "virtio-balloon@0");
+		balloon_save(vm->balloon, w);
+		state_end(w);
+	}
 	state_end(w);
 }
 
@@ -253,6 +302,9 @@ int snapshot_save(struct vm *vm, const char *dir,
 		goto out;
 	}
 
+	ret = quiesce_devices(vm, err);
+	if (ret)
+		goto out;
 	/* Nothing in flight: what the guest was told is done is in the files. */
 	for (i = 0; i < vm->backends->n_disks; i++) {
 		int fd = vm->backends->disks[i].backing.fd;
@@ -590,9 +642,24 @@ static int load_devices(struct snapshot *s, struct vm *vm)
 {
 	struct state_reader *r = &s->r;
 	int devs = state_node(r, STATE_ROOT, "devices");
+	unsigned int i;
+	char node[32];
 
 	serial_load(vm->serial, r, state_node(r, devs, "serial"));
 	testdev_load(vm->testdev, r, state_node(r, devs, "testdev"));
+	/* Configuration space first: BARs mapped, MSI-X enabled. */
+	pci_host_load(&vm->pci, r, state_node(r, devs, "pci"));
+	for (i = 0; i < vm->n_disks && !r->failed; i++) {
+		snprintf(node, sizeof(node), "virtio-blk@%u", i);
+		blk_load(vm->disks[i], r, state_node(r, devs, node));
+	}
+	for (i = 0; i < vm->n_nets && !r->failed; i++) {
+		snprintf(node, sizeof(node), "virtio-net@%u", i);
+		net_load(vm->nets[i], r, state_node(r, devs, node));
+	}
+	if (vm->balloon && !r->failed)
+		balloon_load(vm->balloon, r,
+			     state_node(r, devs, "virtio-balloon@0"));
 	return r->failed ? -EINVAL : 0;
 }
 
@@ -623,8 +690,6 @@ int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 	ret = vm_kvm_state_put(vm->kvm.vm_fd, vs, err);
 	if (ret)
 		goto out;
-	if (load_devices(s, vm))
-		goto bad;
 
 	host = malloc(sizeof(*host) + vm->kvm.cpuid->nent *
 		      sizeof(host->entries[0]));
@@ -656,6 +721,9 @@ int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 		memcpy(c->entries, cs->cpuid, cs->n_cpuid * sizeof(cs->cpuid[0]));
 		vm->vcpus[i].cpuid = c;
 	}
+	/* Devices last: a load may deliver a pending MSI to a LAPIC. */
+	if (load_devices(s, vm))
+		goto bad;
 	goto out;
 bad:
 	ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "snapshot: %s", r->err);
@@ -664,6 +732,21 @@ out:
 	free(vs);
 	free(cs);
 	return ret;
+}
+
+int snapshot_net_mac(struct snapshot *s, unsigned int index, uint8_t mac[6])
+{
+	const void *p;
+	char path[64];
+	int node, len;
+
+	snprintf(path, sizeof(path), "/devices/virtio-net@%u", index);
+	node = fdt_path_offset(s->tree, path);
+	p = node < 0 ? NULL : fdt_getprop(s->tree, node, "mac", &len);
+	if (!p || len != 6)
+		return -ENOENT;
+	memcpy(mac, p, 6);
+	return 0;
 }
 
 void snapshot_close(struct snapshot *s)

@@ -81,11 +81,18 @@ int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 			 struct wisp_err *err);
 
 /*
- * Load the irqchip, clock, devices and vCPUs of @vm (built from
- * snapshot_config's configuration, vCPUs created, nothing run yet).
+ * Load into @vm (built from snapshot_config's configuration, vCPUs
+ * created, nothing run yet) the irqchip, PIT and clock, then the vCPUs,
+ * then the devices (a device's load may deliver a pending MSI).
  */
 int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 		     struct wisp_err *err);
+
+/*
+ * The MAC address network device @index had (a default one derives from
+ * the VM's name, which a restore may change).  Returns 0, or -ENOENT.
+ */
+int snapshot_net_mac(struct snapshot *s, unsigned int index, uint8_t mac[6]);
 
 void snapshot_close(struct snapshot *s);
 

@@ -779,7 +779,8 @@ static int open_backends(struct vm *vm, struct wisp_err *err)
 			fprintf(stderr, "wisp: --net: %s\n", warn);
 		if (vn->opts.has_mac)
 			memcpy(vn->mac, vn->opts.mac, 6);
-		else
+		else if (!vm->restore ||
+			 snapshot_net_mac(vm->restore, i, vn->mac))
 			net_default_mac(cfg->name, i, vn->mac);
 	}
 	return 0;
