@@ -182,6 +182,8 @@ int state_reader_init(struct state_reader *r, const void *fdt, size_t len)
 		ret = -FDT_ERR_TRUNCATED;
 	else
 		ret = fdt_check_full(fdt, len);
+	if (!ret && fdt_totalsize(fdt) != len)
+		ret = -FDT_ERR_BADLAYOUT;	/* bytes after the tree */
 	if (ret) {
 		r->failed = true;
 		snprintf(r->err, sizeof(r->err), "not a valid state tree: %s",
