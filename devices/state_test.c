@@ -607,6 +607,11 @@ static void test_reader_rejects_header(void **state)
 	memcpy(big, tree, len);
 	/* With the bytes present it is only padding. */
 	assert_int_equal(state_reader_init(&r, big, len + 4), 0);
+	h->totalsize = cpu_to_fdt32(len);
+	/* Bytes after the tree: not one whole tree. */
+	memcpy(big, tree, len);
+	assert_int_equal(state_reader_init(&r, big, len + 4), -EINVAL);
+	assert_non_null(strstr(r.err, "not a valid state tree"));
 	h->totalsize = cpu_to_fdt32(0xffffffff);
 	assert_int_equal(state_reader_init(&r, tree, len), -EINVAL);
 	h->totalsize = cpu_to_fdt32(len);
