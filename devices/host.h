@@ -138,6 +138,14 @@ struct host_services {
 
 	/* The balloon gives [gpa, gpa + len) back (all: 0, UINT64_MAX). */
 	void (*reclaim)(void *ctx, uint64_t gpa, uint64_t len);
+
+	/*
+	 * The device may write guest RAM [gpa, gpa + len) through a pointer
+	 * from guest_ptr: KVM's dirty log never sees such writes, so a
+	 * migration sends these pages again.  NULL: nobody tracks.  Any
+	 * thread.
+	 */
+	void (*mark_written)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
 #define HOST_WATCH_IN	1u

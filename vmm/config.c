@@ -17,6 +17,7 @@
 #include "../devices/virtio/net.h"
 #include "config.h"
 #include "control.h"
+#include "migrate.h"
 
 int parse_size(const char *s, uint64_t bare_unit, uint64_t *out)
 {
@@ -355,6 +356,19 @@ static int opt_metrics_listen_any(struct vm_config *cfg, const char *v,
 	return 0;
 }
 
+static int opt_incoming(struct vm_config *cfg, const char *v,
+			struct wisp_err *err)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char msg[200];
+
+	if (migrate_parse_uri(v, &sa, &len, msg, sizeof(msg)))
+		return usage_err(err, "--incoming: %s", msg);
+	cfg->incoming = v;
+	return 0;
+}
+
 static int opt_verbose(struct vm_config *cfg, const char *v,
 		       struct wisp_err *err)
 {
@@ -416,6 +430,7 @@ static const struct option_desc options[] = {
 	{ "api", 0, "PATH", "control socket (default: /run/wisp/NAME.sock for root, else $XDG_RUNTIME_DIR/wisp/NAME.sock), or none", opt_api },
 	{ "metrics-listen", 0, "ADDR:PORT", "serve Prometheus metrics over HTTP at ADDR:PORT (loopback only, unless --metrics-listen-any)", opt_metrics_listen },
 	{ "metrics-listen-any", 0, NULL, "let --metrics-listen take any address", opt_metrics_listen_any },
+	{ "incoming", 0, "tcp:ADDR:PORT", "wait for a VM migrated from another wisp (wisp migrate), then run it", opt_incoming },
 	{ "exit-stats", 0, NULL, "at the end, print each vCPU's exits by reason and wisp's handling time", opt_exit_stats },
 	{ "verbose", 'v', NULL, "say more about what wisp does (repeat for more)", opt_verbose },
 	{ "help", 'h', NULL, "show this help", opt_help },

@@ -69,6 +69,7 @@ struct vm_config {
 	bool no_api;			/* --api none */
 	const char *metrics_listen;	/* --metrics-listen ADDR:PORT, checked */
 	bool metrics_listen_any;	/* also non-loopback addresses */
+	const char *incoming;		/* --incoming tcp:ADDR:PORT, checked */
 };
 
 /*

@@ -22,6 +22,7 @@
 
 #include "control.h"
 #include "metrics.h"
+#include "migrate.h"
 #include "snapshot.h"
 #include "vm.h"
 
@@ -59,6 +60,8 @@ struct control {
 	struct vm *vm;			/* attached to; NULL between boots */
 	struct client *clients;
 	unsigned int n_clients[2];	/* by kind */
+	struct client *migrate_client;	/* awaits a migration's end */
+	bool migrating;
 };
 
 static uint64_t monotonic_ns(void)
@@ -80,6 +83,7 @@ static const char *const op_names[] = {
 	[CONTROL_STAT] = "stat",
 	[CONTROL_BALLOON] = "balloon",
 	[CONTROL_SNAPSHOT] = "snapshot",
+	[CONTROL_MIGRATE] = "migrate",
 };
 
 #define N_OPS (sizeof(op_names) / sizeof(op_names[0]))
@@ -202,6 +206,29 @@ int control_parse_request(const char *line, size_t len,
 				goto out;
 			}
 			strcpy(req->dir, d);
+		} else if (req->op == CONTROL_MIGRATE && !strcmp(key, "uri")) {
+			const char *u = json_object_get_string(val);
+			struct sockaddr_storage sa;
+			socklen_t sl;
+			char why[160];
+
+			if (!json_object_is_type(val, json_type_string) ||
+			    strlen(u) >= sizeof(req->uri) ||
+			    migrate_parse_uri(u, &sa, &sl, why, sizeof(why))) {
+				snprintf(msg, msg_len, "'uri' must be tcp:HOST:PORT");
+				goto out;
+			}
+			strcpy(req->uri, u);
+		} else if (req->op == CONTROL_MIGRATE &&
+			   !strcmp(key, "downtime_ms")) {
+			int64_t d = json_object_get_int64(val);
+
+			if (!json_object_is_type(val, json_type_int) || d < 1 ||
+			    d > 60000) {
+				snprintf(msg, msg_len, "'downtime_ms' must be a whole number from 1 to 60000");
+				goto out;
+			}
+			req->downtime_ms = d;
 		} else if (req->op == CONTROL_SNAPSHOT &&
 			   !strcmp(key, "resume")) {
 			if (!json_object_is_type(val, json_type_boolean)) {
@@ -219,6 +246,12 @@ int control_parse_request(const char *line, size_t len,
 		snprintf(msg, msg_len, "snapshot: missing 'dir'");
 		goto out;
 	}
+	if (req->op == CONTROL_MIGRATE && !req->uri[0]) {
+		snprintf(msg, msg_len, "migrate: missing 'uri'");
+		goto out;
+	}
+	if (req->op == CONTROL_MIGRATE && !req->downtime_ms)
+		req->downtime_ms = MIGRATE_DEFAULT_DOWNTIME_MS;
 	ret = 0;
 out:
 	json_object_put(o);
@@ -615,6 +648,8 @@ static void client_close(struct client *cl)
 			break;
 		}
 	c->n_clients[cl->kind]--;
+	if (c->migrate_client == cl)
+		c->migrate_client = NULL;	/* the migration goes on */
 	free(cl->out);
 	free(cl);
 }
@@ -729,6 +764,8 @@ static bool client_snapshot(struct client *cl,
 
 	if (c->shutting_down)
 		return client_error(cl, "a shutdown is under way");
+	if (c->migrating)
+		return client_error(cl, "a migration is under way");
 	ret = vm_pause(vm, PAUSE_TIMEOUT_MS);
 	if (ret == -ETIMEDOUT)
 		return client_error(cl, "the vCPUs did not stop within 2 s: still running");
@@ -762,6 +799,62 @@ static bool client_snapshot(struct client *cl,
 		vm_request_stop(vm, WISP_EXIT_STOPPED);
 	}
 	return ok;
+}
+
+/* A migration ended (event loop): reply, and stop the VM if it moved. */
+static void migrate_done(void *ctx, int ret, const char *msg,
+			 const struct migrate_result *res)
+{
+	struct control *c = ctx;
+	struct client *cl = c->migrate_client;
+	struct json_object *o;
+
+	c->migrating = false;
+	c->migrate_client = NULL;
+	if (!ret)
+		fprintf(stderr, "wisp: migrate: done in %llu ms: %u rounds, %.1f MiB sent, downtime %llu ms\n",
+			(unsigned long long)res->total_ms, res->rounds,
+			res->bytes_sent / 1048576.0,
+			(unsigned long long)res->downtime_ms);
+	if (cl) {
+		if (ret) {
+			client_error(cl, msg);
+		} else {
+			o = reply_new(true);
+			add_str(o, "request", "migrate");
+			add_str(o, "state", "migrated");
+			json_object_object_add(o, "rounds",
+					       json_object_new_int(res->rounds));
+			json_object_object_add(o, "bytes_sent",
+					       json_object_new_int64(res->bytes_sent));
+			json_object_object_add(o, "total_ms",
+					       json_object_new_int64(res->total_ms));
+			json_object_object_add(o, "downtime_ms",
+					       json_object_new_int64(res->downtime_ms));
+			client_reply(cl, o);
+			client_flush(cl);
+		}
+	}
+	if (!ret)
+		vm_request_stop(c->vm, WISP_EXIT_MIGRATED);
+}
+
+static bool client_migrate(struct client *cl,
+			   const struct control_request *req)
+{
+	struct control *c = cl->ctl;
+	struct wisp_err err = { 0 };
+
+	if (c->shutting_down)
+		return client_error(cl, "a shutdown is under way");
+	if (c->migrating)
+		return client_error(cl, "a migration is under way");
+	if (migrate_start(c->vm, req->uri, req->downtime_ms, migrate_done, c,
+			  &err))
+		return client_error(cl, err.msg);
+	c->migrating = true;
+	c->migrate_client = cl;	/* the reply comes when it ends */
+	return true;
 }
 
 /* Carry out @req; the reply is queued on @cl.  False: drop the client. */
@@ -802,6 +895,8 @@ static bool client_request(struct client *cl, const struct control_request *req)
 		break;
 	case CONTROL_SNAPSHOT:
 		return client_snapshot(cl, req);
+	case CONTROL_MIGRATE:
+		return client_migrate(cl, req);
 	case CONTROL_BALLOON:
 		if (!vm->balloon)
 			return client_error(cl, "no balloon (start the VM with --balloon)");
@@ -1337,6 +1432,8 @@ int control_attach(struct control *c, struct vm *vm)
 	int ret = 0;
 
 	c->vm = vm;
+	c->migrating = false;	/* one of an earlier boot died with it */
+	c->migrate_client = NULL;
 	if (c->listen_src.fd >= 0)
 		ret = evloop_add(&vm->loop, &c->listen_src, EPOLLIN);
 	if (!ret && c->metrics_src.fd >= 0)

@@ -40,6 +40,7 @@ enum control_op {
 	CONTROL_STAT,
 	CONTROL_BALLOON,
 	CONTROL_SNAPSHOT,
+	CONTROL_MIGRATE,
 };
 
 struct control_request {
@@ -50,6 +51,8 @@ struct control_request {
 	uint64_t target_bytes;
 	char dir[1024];			/* snapshot: absolute directory */
 	bool resume;			/* snapshot: run on afterwards */
+	char uri[128];			/* migrate: tcp:HOST:PORT */
+	unsigned int downtime_ms;	/* migrate: the target */
 };
 
 /*

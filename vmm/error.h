@@ -25,6 +25,7 @@ enum wisp_status {
 	WISP_EXIT_CRASH = 82,		/* triple fault, KVM failure */
 	WISP_EXIT_TIMEOUT = 83,
 	WISP_EXIT_STOPPED = 84,		/* stopped from outside */
+	WISP_EXIT_MIGRATED = 85,	/* moved to another wisp (migrate) */
 };
 
 struct wisp_err {

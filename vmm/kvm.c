@@ -146,8 +146,15 @@ void kvm_close(struct kvm *kvm)
 int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *host)
 {
+	return kvm_set_memory_logged(kvm, slot, gpa, size, host, false);
+}
+
+int kvm_set_memory_logged(struct kvm *kvm, uint32_t slot, uint64_t gpa,
+			  uint64_t size, void *host, bool log_dirty)
+{
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)host,
@@ -155,6 +162,13 @@ int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa,
 
 	return ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) ?
 		-errno : 0;
+}
+
+int kvm_get_dirty_log(struct kvm *kvm, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+
+	return ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) ? -errno : 0;
 }
 
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level)

@@ -6,6 +6,7 @@
 #ifndef WISP_KVM_H
 #define WISP_KVM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
@@ -33,6 +34,18 @@ void kvm_close(struct kvm *kvm);
 /* Map [gpa, gpa + size) to @host as memory slot @slot.  Returns 0/-errno. */
 int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *host);
+
+/* The same, with KVM's dirty page log on or off (a slot may be redone). */
+int kvm_set_memory_logged(struct kvm *kvm, uint32_t slot, uint64_t gpa,
+			  uint64_t size, void *host, bool log_dirty);
+
+/*
+ * The pages of slot @slot written since the last call (or since logging
+ * began), a bit per 4 KiB page from the slot's start, into @bitmap (room
+ * for the slot, in whole 64-bit words); the log starts afresh.  Any
+ * thread.  Returns 0 or -errno.
+ */
+int kvm_get_dirty_log(struct kvm *kvm, uint32_t slot, uint64_t *bitmap);
 
 /* Drive interrupt line @gsi of the in-kernel irqchip.  Any thread. */
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level);

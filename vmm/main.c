@@ -15,6 +15,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "error.h"
+#include "migrate.h"
 #include "snapshot.h"
 #include "vm.h"
 
@@ -31,7 +32,9 @@ static const char exit_status_help[] =
 	"  70      internal error     71  host resources (memory, hugepages, threads)\n"
 	"  80      guest reset or reboot (unless --reboot=restart)\n"
 	"  81      guest panic        82  triple fault or KVM failure\n"
-	"  83      --timeout expired  84  stopped from outside (Ctrl-A x, wisp stop)\n"
+	"  83      --timeout expired  84  stopped from outside (Ctrl-A x, wisp stop,\n"
+	"                                 wisp snapshot)\n"
+	"  85      migrated: the VM runs on in another wisp (wisp migrate)\n"
 	"  128+N   stopped by signal N (SIGINT 130, SIGTERM 143)\n";
 
 static void print_help(FILE *out)
@@ -46,6 +49,8 @@ static void print_help(FILE *out)
 	      "  wisp balloon NAME [SIZE] [--stats]  the balloon's target and state\n"
 	      "  wisp snapshot NAME DIR [--resume]  save the VM in DIR (docs/snapshot.md)\n"
 	      "  wisp restore DIR [OPTIONS]        run the VM saved in DIR\n"
+	      "  wisp migrate NAME tcp:HOST:PORT [--downtime MS]  move the VM to a\n"
+	      "                                    wisp run ... --incoming tcp:ADDR:PORT\n"
 	      "  wisp --help | --version\n", out);
 	fputs("\nexamples:\n"
 	      "  wisp run --cpus 2 --mem 256M build/guest-tests/hello.elf\n"
@@ -98,9 +103,13 @@ static int run_vm(const struct vm_config *cfg, struct snapshot *restore)
 			vm_destroy(&vm);
 			vm_backends_close(&backends);
 			control_close(ctl);
+			if (restore)
+				migrate_answer(restore, &err);
 			fprintf(stderr, "wisp: %s\n", err.msg);
 			return err.status;
 		}
+		if (restore)
+			migrate_answer(restore, NULL);	/* this side runs */
 		restore = NULL;		/* a reboot boots the kernel */
 		status = vm_run(&vm);
 		control_detach(ctl);
@@ -115,6 +124,27 @@ static int run_vm(const struct vm_config *cfg, struct snapshot *restore)
 		if (cfg->verbose)
 			fprintf(stderr, "wisp: guest reset: booting again (--reboot=restart)\n");
 	}
+}
+
+/*
+ * --incoming: wait for the source, then build the VM from what it sends
+ * and tell it whether this side runs.
+ */
+static int run_incoming(const struct vm_config *cfg)
+{
+	struct wisp_err err = { 0 };
+	struct snapshot mig;
+	int status;
+
+	if (migrate_accept(cfg->incoming, &mig, &err)) {
+		migrate_answer(&mig, &err);
+		snapshot_close(&mig);
+		fprintf(stderr, "wisp: %s\n", err.msg);
+		return err.status;
+	}
+	status = run_vm(cfg, &mig);
+	snapshot_close(&mig);
+	return status;
 }
 
 static int run(int argc, char **argv)
@@ -134,6 +164,8 @@ static int run(int argc, char **argv)
 		puts("wisp " WISP_VERSION);
 		return 0;
 	}
+	if (cfg.incoming)
+		return run_incoming(&cfg);
 	return run_vm(&cfg, NULL);
 }
 

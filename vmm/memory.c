@@ -213,6 +213,7 @@ int guest_mem_mergeable(struct guest_mem *mem)
 void guest_mem_unmap(struct guest_mem *mem)
 {
 	free(mem->ballooned);
+	free(mem->written);
 	if (mem->mapped)
 		munmap(mem->base, mem->size);
 	memset(mem, 0, sizeof(*mem));
@@ -239,4 +240,48 @@ void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 uint64_t guest_low_ram_size(const struct guest_mem *mem)
 {
 	return mem->n_regions ? mem->regions[0].size : 0;
+}
+
+int guest_mem_track_start(struct guest_mem *mem)
+{
+	if (!mem->written) {
+		mem->written = calloc((mem->size / PAGE_4K + 63) / 64, 8);
+		if (!mem->written)
+			return -ENOMEM;
+	}
+	__atomic_store_n(&mem->tracking, true, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void guest_mem_track_stop(struct guest_mem *mem)
+{
+	__atomic_store_n(&mem->tracking, false, __ATOMIC_SEQ_CST);
+}
+
+void guest_mem_mark_written(struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint8_t *host;
+	uint64_t p, last;
+
+	if (!__atomic_load_n(&mem->tracking, __ATOMIC_SEQ_CST) || !len)
+		return;
+	host = guest_ptr(mem, gpa, len);
+	if (!host)
+		return;
+	p = (host - mem->base) / PAGE_4K;
+	last = (host - mem->base + len - 1) / PAGE_4K;
+	for (; p <= last; p++)
+		__atomic_fetch_or(&mem->written[p / 64], 1ULL << (p % 64),
+				  __ATOMIC_RELAXED);
+}
+
+void guest_mem_take_written(struct guest_mem *mem, uint64_t *bitmap)
+{
+	uint64_t i, n = (mem->size / PAGE_4K + 63) / 64;
+
+	if (!mem->written)
+		return;
+	for (i = 0; i < n; i++)
+		bitmap[i] |= __atomic_exchange_n(&mem->written[i], 0,
+						 __ATOMIC_ACQ_REL);
 }

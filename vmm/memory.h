@@ -34,6 +34,8 @@ struct guest_mem {
 	bool hugetlb;		/* mapped with MAP_HUGETLB (2 MiB pages) */
 	bool mapped;		/* owned mapping to munmap */
 	uint64_t *ballooned;	/* hugetlb: a bit per 4 KiB page the balloon holds */
+	uint64_t *written;	/* migration: a bit per 4 KiB page wisp wrote */
+	bool tracking;		/* atomic: @written is being filled */
 };
 
 /*
@@ -79,6 +81,21 @@ void guest_mem_reclaim(struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
 /* Let KSM merge guest RAM (MADV_MERGEABLE).  Returns 0 or -errno. */
 int guest_mem_mergeable(struct guest_mem *mem);
+
+/*
+ * Track the pages wisp itself writes (what devices put into guest
+ * buffers, which KVM's dirty log does not see), by their offset in the
+ * mapping (a bit per 4 KiB page).  Start and stop on one thread; marking
+ * from any.  Returns 0 or -ENOMEM.
+ */
+int guest_mem_track_start(struct guest_mem *mem);
+void guest_mem_track_stop(struct guest_mem *mem);
+
+/* Note that wisp writes guest-physical [gpa, gpa + len) (when tracking). */
+void guest_mem_mark_written(struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* OR the pages marked so far into @bitmap and clear them. */
+void guest_mem_take_written(struct guest_mem *mem, uint64_t *bitmap);
 
 /* Bytes of RAM below the hole (the size of region 0). */
 uint64_t guest_low_ram_size(const struct guest_mem *mem);

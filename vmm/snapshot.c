@@ -137,8 +137,7 @@ static void save_config(struct state_writer *w, const struct vm *vm)
 	free(argv);
 }
 
-/* Drain every device: nothing in flight while its state is read. */
-static int quiesce_devices(struct vm *vm, struct wisp_err *err)
+int snapshot_quiesce(struct vm *vm, struct wisp_err *err)
 {
 	unsigned int i;
 	int ret;
@@ -160,6 +159,16 @@ static int quiesce_devices(struct vm *vm, struct wisp_err *err)
 	if (vm->balloon && (ret = balloon_quiesce(vm->balloon)))
 		return err_set(err, WISP_EXIT_OSERR, -ret,
 			       "balloon: cannot drain it: %s", strerror(-ret));
+	/* What the guest was told is written is in the files. */
+	for (i = 0; i < vm->backends->n_disks; i++) {
+		int fd = vm->backends->disks[i].backing.fd;
+
+		if (fd >= 0 && !vm->backends->disks[i].backing.readonly &&
+		    fdatasync(fd))
+			return err_set(err, WISP_EXIT_OSERR, errno,
+				       "disk %u: fdatasync: %s", i,
+				       strerror(errno));
+	}
 	return 0;
 }
 
@@ -198,9 +207,8 @@ static void save_devices(struct state_writer *w, struct vm *vm)
 	state_end(w);
 }
 
-/* Build the tree; @w is finished and holds its checksum on success. */
-static int build_tree(struct state_writer *w, struct vm *vm,
-		      uint64_t memory_hash, struct wisp_err *err)
+int snapshot_build_tree(struct state_writer *w, struct vm *vm,
+			uint64_t memory_hash, struct wisp_err *err)
 {
 	struct vm_kvm_state *vs = malloc(sizeof(*vs));
 	struct cpu_state *cs = malloc(sizeof(*cs));
@@ -257,12 +265,18 @@ static int build_tree(struct state_writer *w, struct vm *vm,
 			      "building the state tree: %s", strerror(-ret));
 		goto out;
 	}
-	fdt_setprop_inplace_u64(w->fdt, 0, "checksum",
-				XXH3_64bits(w->fdt, fdt_totalsize(w->fdt)));
+	snapshot_seal_tree(w->fdt);
 out:
 	free(vs);
 	free(cs);
 	return ret;
+}
+
+void snapshot_seal_tree(void *fdt)
+{
+	fdt_setprop_inplace_u64(fdt, 0, "checksum", 0);
+	fdt_setprop_inplace_u64(fdt, 0, "checksum",
+				XXH3_64bits(fdt, fdt_totalsize(fdt)));
 }
 
 static int open_tmp(int dir_fd, const char *name, const char *dir,
@@ -283,7 +297,6 @@ int snapshot_save(struct vm *vm, const char *dir,
 	struct state_writer w = { 0 };
 	uint64_t start = now_ns(CLOCK_MONOTONIC), hash;
 	int dir_fd, mem_fd = -1, tree_fd = -1, ret;
-	unsigned int i;
 
 	memset(res, 0, sizeof(*res));
 	if (dir[0] != '/')
@@ -302,21 +315,9 @@ int snapshot_save(struct vm *vm, const char *dir,
 		goto out;
 	}
 
-	ret = quiesce_devices(vm, err);
+	ret = snapshot_quiesce(vm, err);
 	if (ret)
 		goto out;
-	/* Nothing in flight: what the guest was told is done is in the files. */
-	for (i = 0; i < vm->backends->n_disks; i++) {
-		int fd = vm->backends->disks[i].backing.fd;
-
-		if (fd >= 0 && !vm->backends->disks[i].backing.readonly &&
-		    fdatasync(fd)) {
-			ret = err_set(err, WISP_EXIT_OSERR, errno,
-				      "disk %u: fdatasync: %s", i,
-				      strerror(errno));
-			goto out;
-		}
-	}
 
 	mem_fd = open_tmp(dir_fd, SNAPSHOT_MEMORY_FILE ".tmp", dir, err);
 	if (mem_fd < 0) {
@@ -329,7 +330,7 @@ int snapshot_save(struct vm *vm, const char *dir,
 			SNAPSHOT_MEMORY_FILE, strerror(-ret));
 		goto out;
 	}
-	ret = build_tree(&w, vm, hash, err);
+	ret = snapshot_build_tree(&w, vm, hash, err);
 	if (ret)
 		goto out;
 	tree_fd = open_tmp(dir_fd, SNAPSHOT_TREE_FILE ".tmp", dir, err);
@@ -404,7 +405,7 @@ static int read_file(int dir_fd, const char *dir, const char *name,
 }
 
 /* The tree's own checksum: XXH3 of the blob with the property zeroed. */
-static int check_tree_checksum(struct snapshot *s, const char *dir,
+static int check_tree_checksum(struct snapshot *s, const char *what,
 			       struct wisp_err *err)
 {
 	const fdt64_t *p;
@@ -415,8 +416,7 @@ static int check_tree_checksum(struct snapshot *s, const char *dir,
 	p = fdt_getprop(s->tree, 0, "checksum", &len);
 	if (!p || len != 8)
 		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
-			       "%s/%s: no checksum: not a wisp snapshot", dir,
-			       SNAPSHOT_TREE_FILE);
+			       "%s: no checksum: not a wisp snapshot", what);
 	want = fdt64_ld(p);
 	copy = malloc(s->tree_len);
 	if (!copy)
@@ -426,22 +426,50 @@ static int check_tree_checksum(struct snapshot *s, const char *dir,
 	if (XXH3_64bits(copy, fdt_totalsize(copy)) != want) {
 		free(copy);
 		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
-			       "%s/%s is corrupted (checksum mismatch)", dir,
-			       SNAPSHOT_TREE_FILE);
+			       "%s is corrupted (checksum mismatch)", what);
 	}
 	free(copy);
 	return 0;
 }
 
-int snapshot_open(struct snapshot *s, const char *dir, struct wisp_err *err)
+int snapshot_check_tree(struct snapshot *s, const char *what,
+			struct wisp_err *err)
 {
-	struct stat st;
 	const char *format;
 	uint32_t version;
-	int dir_fd, mem, ret;
+	int mem;
+
+	if (state_reader_init(&s->r, s->tree, s->tree_len))
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s: %s", what,
+			       s->r.err);
+	format = state_get_str(&s->r, STATE_ROOT, "format");
+	version = state_get_u32(&s->r, STATE_ROOT, "version");
+	if (s->r.failed || strcmp(format, SNAPSHOT_FORMAT))
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "%s: not a wisp snapshot", what);
+	if (version != SNAPSHOT_VERSION)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "%s: snapshot format version %u; this wisp reads version %d",
+			       what, version, SNAPSHOT_VERSION);
+	if (check_tree_checksum(s, what, err))
+		return -EINVAL;
+	mem = state_node(&s->r, STATE_ROOT, "memory");
+	s->memory_size = state_get_u64(&s->r, mem, "size");
+	if (s->r.failed)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s: %s", what,
+			       s->r.err);
+	return 0;
+}
+
+int snapshot_open(struct snapshot *s, const char *dir, struct wisp_err *err)
+{
+	char what[PATH_MAX + 32];
+	struct stat st;
+	int dir_fd, ret;
 
 	memset(s, 0, sizeof(*s));
 	s->memory_fd = -1;
+	s->migration_fd = -1;
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		return err_set(err, errno == ENOENT ? WISP_EXIT_NOINPUT :
@@ -451,36 +479,10 @@ int snapshot_open(struct snapshot *s, const char *dir, struct wisp_err *err)
 			&s->tree_len, err);
 	if (ret)
 		goto out;
-	if (state_reader_init(&s->r, s->tree, s->tree_len)) {
-		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s/%s: %s", dir,
-			      SNAPSHOT_TREE_FILE, s->r.err);
-		goto out;
-	}
-	format = state_get_str(&s->r, STATE_ROOT, "format");
-	version = state_get_u32(&s->r, STATE_ROOT, "version");
-	if (s->r.failed || strcmp(format, SNAPSHOT_FORMAT)) {
-		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
-			      "%s/%s: not a wisp snapshot", dir,
-			      SNAPSHOT_TREE_FILE);
-		goto out;
-	}
-	if (version != SNAPSHOT_VERSION) {
-		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
-			      "%s/%s: snapshot format version %u; this wisp reads version %d",
-			      dir, SNAPSHOT_TREE_FILE, version,
-			      SNAPSHOT_VERSION);
-		goto out;
-	}
-	ret = check_tree_checksum(s, dir, err);
+	snprintf(what, sizeof(what), "%s/%s", dir, SNAPSHOT_TREE_FILE);
+	ret = snapshot_check_tree(s, what, err);
 	if (ret)
 		goto out;
-	mem = state_node(&s->r, STATE_ROOT, "memory");
-	s->memory_size = state_get_u64(&s->r, mem, "size");
-	if (s->r.failed) {
-		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL, "%s/%s: %s", dir,
-			      SNAPSHOT_TREE_FILE, s->r.err);
-		goto out;
-	}
 	s->memory_fd = openat(dir_fd, SNAPSHOT_MEMORY_FILE,
 			      O_RDONLY | O_CLOEXEC);
 	if (s->memory_fd < 0) {
@@ -532,12 +534,27 @@ static bool takes_next(const char *arg)
 	       strcmp(arg, "-v");
 }
 
+/* Is option @name (with or without "=VALUE") among @argv[2..]? */
+static bool given(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 2; i < argc; i++)
+		if (!strncmp(argv[i], name, n) &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return true;
+	return false;
+}
+
 int snapshot_config(struct snapshot *s, int argc, char **argv,
 		    struct vm_config *cfg, struct wisp_err *err)
 {
+	struct vm_config over;
 	const char *saved, *cwd;
+	char cpus[16], **args;
 	size_t len, off;
-	int cfgnode, n_saved = 0, i, ret;
+	int cfgnode, n_saved = 0, n, i, ret;
 
 	cfgnode = state_node(&s->r, STATE_ROOT, "config");
 	saved = state_get_blob(&s->r, cfgnode, "argv", &len);
@@ -556,27 +573,69 @@ int snapshot_config(struct snapshot *s, int argc, char **argv,
 		if (takes_next(argv[i]) && i + 1 < argc)
 			i++;
 	}
-	s->argv = calloc(n_saved + argc + 1, sizeof(*s->argv));
+	s->argv = calloc(n_saved + 1, sizeof(*s->argv));
 	s->cwd = strdup(cwd);
 	if (!s->argv || !s->cwd)
 		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 	for (off = 0; off < len; off += strlen(saved + off) + 1)
 		s->argv[s->argc++] = (char *)saved + off;
-	for (i = 2; i < argc; i++)
-		s->argv[s->argc++] = argv[i];
 	ret = config_parse(s->argc, s->argv, cfg, err);
 	if (ret) {
-		err_prefix(err, "restore");
+		err_prefix(err, "restore: the saved command line");
 		return ret;
 	}
 	if (cfg->action != ACTION_RUN)
-		return err_set(err, WISP_EXIT_USAGE, EINVAL,
-			       "restore: no --help or --version here");
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			       "snapshot: the saved command line runs no VM");
 	if (cfg->mem_size != s->memory_size)
 		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
 			       "snapshot: its configuration has %llu bytes of RAM, its memory %llu",
 			       (unsigned long long)cfg->mem_size,
 			       (unsigned long long)s->memory_size);
+
+	/*
+	 * The restore's own options, parsed on their own (with the VM's
+	 * vCPU count, which --pin is checked against), then laid over.
+	 */
+	args = calloc(argc + 5, sizeof(*args));
+	if (!args)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	snprintf(cpus, sizeof(cpus), "%u", cfg->cpus);
+	n = 0;
+	args[n++] = "run";
+	args[n++] = "--cpus";
+	args[n++] = cpus;
+	for (i = 2; i < argc; i++)
+		args[n++] = argv[i];
+	args[n++] = "--";
+	args[n++] = "restored-vm";
+	ret = config_parse(n, args, &over, err);
+	free(args);
+	if (ret) {
+		err_prefix(err, "restore");
+		return ret;
+	}
+	if (given(argc, argv, "--name"))
+		memcpy(cfg->name, over.name, sizeof(cfg->name));
+	if (given(argc, argv, "--api")) {
+		cfg->api = over.api;
+		cfg->no_api = over.no_api;
+	}
+	if (given(argc, argv, "--console")) {
+		cfg->console = over.console;
+		cfg->console_path = over.console_path;
+	}
+	if (given(argc, argv, "--timeout"))
+		cfg->timeout_sec = over.timeout_sec;
+	if (given(argc, argv, "--pin")) {
+		cfg->n_pin = over.n_pin;
+		memcpy(cfg->pin, over.pin, sizeof(cfg->pin));
+	}
+	if (given(argc, argv, "--metrics-listen"))
+		cfg->metrics_listen = over.metrics_listen;
+	cfg->metrics_listen_any |= over.metrics_listen_any;
+	cfg->exit_stats |= over.exit_stats;
+	cfg->verbose += over.verbose;
 	return 0;
 }
 
@@ -753,11 +812,14 @@ void snapshot_close(struct snapshot *s)
 {
 	if (s->memory_fd >= 0)
 		close(s->memory_fd);
+	if (s->migration_fd >= 0)
+		close(s->migration_fd);
 	free(s->argv);
 	free(s->cwd);
 	free(s->tree);
 	memset(s, 0, sizeof(*s));
 	s->memory_fd = -1;
+	s->migration_fd = -1;
 }
 
 void snapshot_print_restore_help(void *out)

@@ -47,11 +47,29 @@ struct snapshot_result {
 int snapshot_save(struct vm *vm, const char *dir,
 		  struct snapshot_result *res, struct wisp_err *err);
 
+/*
+ * Drain every device (nothing in flight, what the guest was told is on
+ * disk is on disk) of @vm, vCPUs parked.  Event loop thread.
+ */
+int snapshot_quiesce(struct vm *vm, struct wisp_err *err);
+
+/*
+ * Build @vm's state tree (vCPUs parked, devices quiesced) into @w, with
+ * @memory_hash (XXH3 of RAM; 0 when the RAM travels otherwise) and the
+ * tree's own checksum.  Returns 0 or -errno with @err set.
+ */
+int snapshot_build_tree(struct state_writer *w, struct vm *vm,
+			uint64_t memory_hash, struct wisp_err *err);
+
+/* Put the checksum of finished tree @fdt into its "checksum" property. */
+void snapshot_seal_tree(void *fdt);
+
 struct snapshot {
 	void *tree;			/* state.dtb, checked */
 	size_t tree_len;
 	struct state_reader r;
 	int memory_fd;
+	int migration_fd;		/* incoming migration, else -1 */
 	uint64_t memory_size;
 	char **argv;			/* the saved command line, then overrides */
 	int argc;
@@ -65,6 +83,14 @@ struct snapshot {
  * content).  Call snapshot_close() either way.
  */
 int snapshot_open(struct snapshot *s, const char *dir, struct wisp_err *err);
+
+/*
+ * Check s->tree (s->tree_len bytes, from a file or a migration stream):
+ * structure, format, version and checksum; set s->memory_size.  @what
+ * names the source in messages.  Returns 0 or -EINVAL with @err set.
+ */
+int snapshot_check_tree(struct snapshot *s, const char *what,
+			struct wisp_err *err);
 
 /*
  * The configuration of the VM to restore: the saved "wisp run" command

@@ -29,6 +29,7 @@
 #include "cmdline.h"
 #include "cpu_x86.h"
 #include "irq.h"
+#include "migrate.h"
 #include "snapshot.h"
 #include "vm.h"
 
@@ -390,7 +391,16 @@ static int64_t hs_discard(void *ctx, uint64_t gpa, uint64_t len, bool balloon)
 {
 	struct vm *vm = ctx;
 
+	/* The pages read as zeros now: a migration sends them again. */
+	guest_mem_mark_written(&vm->mem, gpa, len);
 	return guest_mem_discard(&vm->mem, gpa, len, balloon);
+}
+
+static void hs_mark_written(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = ctx;
+
+	guest_mem_mark_written(&vm->mem, gpa, len);
 }
 
 static void hs_reclaim(void *ctx, uint64_t gpa, uint64_t len)
@@ -576,6 +586,7 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.watch_events = hs_watch_events,
 		.discard = hs_discard,
 		.reclaim = hs_reclaim,
+		.mark_written = hs_mark_written,
 	};
 	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
 	if (ret)
@@ -966,9 +977,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 			      "--ksm: %s (a kernel without CONFIG_KSM?)",
 			      strerror(-ret));
 	/* A restored VM's RAM holds its guest, firmware tables and all. */
-	if (!ret)
-		ret = restore ? snapshot_load_memory(restore, &vm->mem, err) :
-		      load_guest(vm, err);
+	if (!ret && restore && restore->migration_fd >= 0)
+		ret = migrate_receive(restore, vm, err);
+	else if (!ret && restore)
+		ret = snapshot_load_memory(restore, &vm->mem, err);
+	else if (!ret)
+		ret = load_guest(vm, err);
+	/* A migration's source holds the shared disks until told. */
+	if (!ret && restore && restore->migration_fd >= 0 &&
+	    cfg->n_disks && !backends->opened)
+		ret = migrate_take_disks(restore, err);
 	if (!ret)
 		ret = open_backends(vm, err);
 	if (!ret)
@@ -1045,6 +1063,7 @@ void vm_destroy(struct vm *vm)
 	unsigned int i;
 	uint64_t dropped;
 
+	migrate_abort(vm);	/* its thread reads guest RAM */
 	if (vm->timer_src.fd >= 0)
 		close(vm->timer_src.fd);
 	for (i = vm->n_vcpus; i-- > 0;)

@@ -27,6 +27,7 @@
 #include "vcpu.h"
 
 struct acpi_pm;
+struct migration;
 struct snapshot;
 struct pvpanic;
 struct serial;
@@ -85,7 +86,9 @@ struct vm {
 	bool pci_ready;
 	struct irq_routes irq;		/* GSI routes: irqchip defaults and MSIs */
 	struct vm_backends *backends;	/* the caller's; opened on first use */
-	struct snapshot *restore;	/* restoring this snapshot, else NULL */
+	struct snapshot *restore;	/* restoring this snapshot (or an
+					 * incoming migration), else NULL */
+	struct migration *migration;	/* an outgoing one under way */
 	struct blk_dev *disks[WISP_MAX_DISKS];
 	unsigned int n_disks;		/* created */
 	struct net_dev *nets[WISP_MAX_NETS];

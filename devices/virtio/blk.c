@@ -169,6 +169,20 @@ void blk_close_backing(struct blk_backing *b)
 	b->fd = -1;
 }
 
+int blk_backing_lock(struct blk_backing *b, bool lock)
+{
+	struct flock l = {
+		.l_type = !lock ? F_UNLCK : b->readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+
+	if (b->fd < 0)
+		return -EBADF;
+	if (fcntl(b->fd, F_OFD_SETLK, &l))
+		return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+	return 0;
+}
+
 void blk_release_backing(struct blk_backing *b)
 {
 	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };

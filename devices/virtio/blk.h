@@ -64,6 +64,13 @@ int blk_open_backing(const struct blk_options *o, struct blk_backing *b,
 void blk_close_backing(struct blk_backing *b);
 
 /*
+ * Drop (@lock false) or take again the image's lock: a migration hands
+ * a shared disk to its destination and takes it back if that fails.
+ * Returns 0, -EBUSY (another holds it) or -errno.
+ */
+int blk_backing_lock(struct blk_backing *b, bool lock);
+
+/*
  * Unlock and close: for the last user of the image, so that the next VM
  * may open it at once, whatever else still holds the open file.
  */

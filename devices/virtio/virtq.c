@@ -176,6 +176,8 @@ int virtq_pop(struct virtq *q, struct virtq_buf *bufs, unsigned int max,
 				.base = hs->guest_ptr(hs->ctx, d.addr, d.len),
 				.len = d.len, .writable = w, .gpa = d.addr,
 			};
+			if (w && hs->mark_written)
+				hs->mark_written(hs->ctx, d.addr, d.len);
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
@@ -189,6 +191,15 @@ int virtq_pop(struct virtq *q, struct virtq_buf *bufs, unsigned int max,
 	q->last_avail++;
 	*head = h;
 	return n;
+}
+
+/* The used ring is the device's to write (migration's dirty pages). */
+static void mark_used_ring(struct virtq *q)
+{
+	const struct host_services *hs = q->hs;
+
+	if (hs->mark_written)
+		hs->mark_written(hs->ctx, q->used_gpa, used_bytes(q));
 }
 
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
@@ -212,6 +223,7 @@ bool virtq_publish(struct virtq *q)
 
 	if (!q->active)
 		return false;
+	mark_used_ring(q);
 	__atomic_store_n((uint16_t *)(void *)(q->used + 2), now,
 			 __ATOMIC_RELEASE);
 	/* The driver's flags or used_event are read after idx is visible. */
@@ -231,6 +243,7 @@ void virtq_notifications(struct virtq *q, bool on)
 {
 	if (!q->active)
 		return;
+	mark_used_ring(q);
 	if (q->event_idx) {
 		if (on)
 			store16(q->used + 4 + USED_ELEM_SIZE * q->size,
