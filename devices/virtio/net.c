@@ -1209,11 +1209,13 @@ static void process_ctrl(struct net_dev *d)
 			if (!bufs[i].base) {
 				ok = false;
 			} else if (!bufs[i].writable) {
-				if (len + bufs[i].len > sizeof(cmd))
+				/* len stays <= sizeof(cmd): nothing wraps. */
+				if (!ok || bufs[i].len > sizeof(cmd) - len) {
 					ok = false;
-				else
+				} else {
 					memcpy(cmd + len, bufs[i].base, bufs[i].len);
-				len += bufs[i].len;
+					len += bufs[i].len;
+				}
 			} else if (!ack) {
 				ack = bufs[i].base;
 			}
