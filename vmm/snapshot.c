@@ -60,7 +60,35 @@ static int write_all(int fd, const uint8_t *buf, uint64_t len, uint64_t off)
 }
 
 /*
- * Guest RAM into @fd: pages of zeros are holes.  The XXH3 of all of it
+ * The memory checksum: XXH3 over each page that is not all zeros, in
+ * order, each preceded by its index (a 64-bit little-endian number).
+ * Zero pages do not count, so neither does where a file system keeps
+ * holes, and a restore hashes only the data it reads.
+ */
+static void hash_page(XXH3_state_t *h, uint64_t index, const uint8_t *page)
+{
+	XXH3_64bits_update(h, &index, sizeof(index));
+	XXH3_64bits_update(h, page, PAGE);
+}
+
+uint64_t snapshot_memory_hash(const uint8_t *ram, uint64_t size)
+{
+	XXH3_state_t *h = XXH3_createState();
+	uint64_t off, hash;
+
+	if (!h)
+		return 0;
+	XXH3_64bits_reset(h);
+	for (off = 0; off + PAGE <= size; off += PAGE)
+		if (!page_is_zero(ram + off))
+			hash_page(h, off / PAGE, ram + off);
+	hash = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	return hash;
+}
+
+/*
+ * Guest RAM into @fd: pages of zeros are holes.  Its checksum (above)
  * goes to @hash.
  */
 static int write_memory(const struct guest_mem *mem, int fd, uint64_t *hash,
@@ -75,11 +103,8 @@ static int write_memory(const struct guest_mem *mem, int fd, uint64_t *hash,
 	XXH3_64bits_reset(h);
 	*written = 0;
 	for (off = 0; off < mem->size && !ret; off += PAGE) {
-		if (!(off % IO_CHUNK))
-			XXH3_64bits_update(h, mem->base + off,
-					   mem->size - off < IO_CHUNK ?
-					   mem->size - off : IO_CHUNK);
 		if (!page_is_zero(mem->base + off)) {
+			hash_page(h, off / PAGE, mem->base + off);
 			if (!run_len)
 				run = off;
 			run_len += PAGE;
@@ -644,7 +669,7 @@ int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 {
 	XXH3_state_t *h;
 	uint64_t off = 0, want;
-	int mem_node;
+	int mem_node, ret = 0;
 
 	mem_node = state_node(&s->r, STATE_ROOT, "memory");
 	want = state_get_u64(&s->r, mem_node, "xxh3");
@@ -654,6 +679,10 @@ int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 	if (mem->size != s->memory_size)
 		return err_set(err, WISP_EXIT_SOFTWARE, EINVAL,
 			       "snapshot: RAM of the wrong size");
+	h = XXH3_createState();
+	if (!h)
+		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
+	XXH3_64bits_reset(h);
 	/* Only the file's data: its holes are zeros, as fresh RAM is. */
 	while (off < mem->size) {
 		off_t data = lseek(s->memory_fd, off, SEEK_DATA), hole;
@@ -661,40 +690,46 @@ int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 
 		if (data < 0 && errno == ENXIO)
 			break;		/* only a hole is left */
-		if (data < 0)
-			return err_set(err, WISP_EXIT_OSERR, errno,
-				       "snapshot memory: %s", strerror(errno));
+		if (data < 0) {
+			ret = err_set(err, WISP_EXIT_OSERR, errno,
+				      "snapshot memory: %s", strerror(errno));
+			goto out;
+		}
+		/* Whole pages: a data extent never starts inside one. */
+		data &= ~(off_t)(PAGE - 1);
+		if ((uint64_t)data < off)
+			data = off;	/* that page was read already */
 		hole = lseek(s->memory_fd, data, SEEK_HOLE);
 		end = hole < 0 || (uint64_t)hole > mem->size ? mem->size :
-		      (uint64_t)hole;
+		      ((uint64_t)hole + PAGE - 1) & ~(PAGE - 1);
+		if (end > mem->size)
+			end = mem->size;
 		for (off = data; off < end;) {
 			uint64_t n = end - off > IO_CHUNK ? IO_CHUNK : end - off;
 			ssize_t got = pread(s->memory_fd, mem->base + off, n,
 					    off);
+			uint64_t p;
 
 			if (got < 0 && errno == EINTR)
 				continue;
-			if (got <= 0)
-				return err_set(err, WISP_EXIT_DATAERR, EIO,
-					       "snapshot memory: short read at %llu",
-					       (unsigned long long)off);
+			if (got <= 0 || got % PAGE) {
+				ret = err_set(err, WISP_EXIT_DATAERR, EIO,
+					      "snapshot memory: short read at %llu",
+					      (unsigned long long)off);
+				goto out;
+			}
+			for (p = off; p < off + got; p += PAGE)
+				if (!page_is_zero(mem->base + p))
+					hash_page(h, p / PAGE, mem->base + p);
 			off += got;
 		}
 	}
-	h = XXH3_createState();
-	if (!h)
-		return err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
-	XXH3_64bits_reset(h);
-	for (off = 0; off < mem->size; off += IO_CHUNK)
-		XXH3_64bits_update(h, mem->base + off,
-				   mem->size - off < IO_CHUNK ?
-				   mem->size - off : IO_CHUNK);
-	off = XXH3_64bits_digest(h);
+	if (XXH3_64bits_digest(h) != want)
+		ret = err_set(err, WISP_EXIT_DATAERR, EINVAL,
+			      "snapshot memory is corrupted (checksum mismatch)");
+out:
 	XXH3_freeState(h);
-	if (off != want)
-		return err_set(err, WISP_EXIT_DATAERR, EINVAL,
-			       "snapshot memory is corrupted (checksum mismatch)");
-	return 0;
+	return ret;
 }
 
 static int load_devices(struct snapshot *s, struct vm *vm)

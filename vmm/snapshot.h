@@ -102,6 +102,12 @@ int snapshot_check_tree(struct snapshot *s, const char *what,
 int snapshot_config(struct snapshot *s, int argc, char **argv,
 		    struct vm_config *cfg, struct wisp_err *err);
 
+/*
+ * The memory file's checksum over @size bytes of RAM: XXH3 of every page
+ * that is not all zeros, each after its index as a 64-bit number.
+ */
+uint64_t snapshot_memory_hash(const uint8_t *ram, uint64_t size);
+
 /* Fill guest RAM from the memory file and verify its checksum. */
 int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 			 struct wisp_err *err);
