@@ -316,6 +316,25 @@ static int64_t fake_discard(void *ctx, uint64_t gpa, uint64_t len,
 	return end - start;
 }
 
+static void fake_mark_written(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct fake_host *fh = ctx;
+
+	if (!fh->tracking_written)
+		return;
+	if (fh->written_calls < FAKE_HOST_MAX_DISCARDS)
+		fh->written[fh->written_calls] =
+			(struct fake_written){ gpa, len };
+	fh->written_calls++;
+}
+
+static bool fake_written_tracked(void *ctx)
+{
+	struct fake_host *fh = ctx;
+
+	return fh->tracking_written;
+}
+
 static void fake_reclaim(void *ctx, uint64_t gpa, uint64_t len)
 {
 	struct fake_host *fh = ctx;
@@ -384,6 +403,8 @@ int fake_host_init(struct fake_host *fh, uint64_t ram_base, uint64_t ram_size)
 	fh->hs.watch_events = fake_watch_events;
 	fh->hs.discard = fake_discard;
 	fh->hs.reclaim = fake_reclaim;
+	fh->hs.mark_written = fake_mark_written;
+	fh->hs.written_tracked = fake_written_tracked;
 	fake_host_reset_records(fh);
 	return 0;
 }

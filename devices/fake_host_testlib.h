@@ -101,6 +101,16 @@ struct fake_host {
 	} discards[FAKE_HOST_MAX_DISCARDS], reclaims[FAKE_HOST_MAX_DISCARDS];
 	unsigned int discard_calls, discard_refused, reclaim_calls;
 	uint64_t discarded_bytes;
+
+	/*
+	 * mark_written: recorded (the first FAKE_HOST_MAX_DISCARDS) while
+	 * @tracking_written is set; written_tracked answers it.
+	 */
+	bool tracking_written;
+	struct fake_written {
+		uint64_t gpa, len;
+	} written[FAKE_HOST_MAX_DISCARDS];
+	unsigned int written_calls;
 };
 
 /*

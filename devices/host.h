@@ -140,12 +140,14 @@ struct host_services {
 	void (*reclaim)(void *ctx, uint64_t gpa, uint64_t len);
 
 	/*
-	 * The device may write guest RAM [gpa, gpa + len) through a pointer
-	 * from guest_ptr: KVM's dirty log never sees such writes, so a
-	 * migration sends these pages again.  NULL: nobody tracks.  Any
-	 * thread.
+	 * The device wrote guest RAM [gpa, gpa + len) through a pointer from
+	 * guest_ptr (called after the write): KVM's dirty log never sees
+	 * such writes, so a migration sends these pages again.  written_
+	 * tracked says whether anyone records them now, for a caller that
+	 * must work to find the ranges.  NULL: nobody tracks.  Any thread.
 	 */
 	void (*mark_written)(void *ctx, uint64_t gpa, uint64_t len);
+	bool (*written_tracked)(void *ctx);
 };
 
 #define HOST_WATCH_IN	1u

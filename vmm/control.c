@@ -796,7 +796,7 @@ static bool client_snapshot(struct client *cl,
 			vm_resume(vm);
 	} else {
 		client_flush(cl);
-		vm_request_stop(vm, WISP_EXIT_STOPPED);
+		vm_stop_now(vm, WISP_EXIT_STOPPED);
 	}
 	return ok;
 }
@@ -836,7 +836,7 @@ static void migrate_done(void *ctx, int ret, const char *msg,
 		}
 	}
 	if (!ret)
-		vm_request_stop(c->vm, WISP_EXIT_MIGRATED);
+		vm_stop_now(c->vm, WISP_EXIT_MIGRATED);
 }
 
 static bool client_migrate(struct client *cl,

@@ -192,6 +192,30 @@ static int set_msrs(int fd, unsigned int index, const struct cpu_state *st,
 	return 0;
 }
 
+#define MSR_IA32_TSC_DEADLINE	0x6e0
+
+static int set_tsc_deadline(int fd, unsigned int index,
+			    const struct cpu_state *st, struct wisp_err *err)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} m = { .hdr.nmsrs = 1 };
+	uint32_t i;
+
+	for (i = 0; i < st->n_msrs; i++)
+		if (st->msrs[i].index == MSR_IA32_TSC_DEADLINE)
+			break;
+	if (i == st->n_msrs)
+		return 0;
+	m.entry = st->msrs[i];
+	if (ioctl(fd, KVM_SET_MSRS, &m) != 1)
+		return err_set(err, WISP_EXIT_UNAVAILABLE, errno ? errno : ENOTSUP,
+			       "vCPU %u: KVM refuses the TSC deadline MSR",
+			       index);
+	return 0;
+}
+
 int cpu_state_put(int fd, unsigned int index, const struct cpu_state *st,
 		  struct wisp_err *err)
 {
@@ -233,6 +257,13 @@ int cpu_state_put(int fd, unsigned int index, const struct cpu_state *st,
 		return ret;
 	PUT(KVM_SET_MP_STATE, &st->mp);
 	PUT(KVM_SET_LAPIC, &st->lapic);
+	/*
+	 * KVM drops a TSC deadline written while the LAPIC timer is not in
+	 * TSC-deadline mode, as a fresh LAPIC's is: again, after the LAPIC.
+	 */
+	ret = set_tsc_deadline(fd, index, st, err);
+	if (ret)
+		return ret;
 	PUT(KVM_SET_VCPU_EVENTS, &st->events);
 	PUT(KVM_SET_DEBUGREGS, &st->debugregs);
 #undef PUT
@@ -455,10 +486,11 @@ int cpu_state_check_cpuid(const struct cpu_state *st,
 		{ 0x80000001, 0, 3, 0 }, { 0x80000008, 0, 1, 0 },
 	};
 	static const char *const reg_names[] = { "eax", "ebx", "ecx", "edx" };
+	const struct kvm_cpuid_entry2 *saved, *here;
 	unsigned int i;
 
+
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		const struct kvm_cpuid_entry2 *saved, *here;
 		uint32_t want, have = 0;
 
 		saved = find_leaf(st->cpuid, st->n_cpuid, flags[i].function,
@@ -479,6 +511,14 @@ int cpu_state_check_cpuid(const struct cpu_state *st,
 				       reg_names[flags[i].reg], bit);
 		}
 	}
+	/* Physical address width: the guest's must fit this host's. */
+	saved = find_leaf(st->cpuid, st->n_cpuid, 0x80000008, 0);
+	here = find_leaf(host->entries, host->nent, 0x80000008, 0);
+	if (saved && (!here || (saved->eax & 0xff) > (here->eax & 0xff)))
+		return err_set(err, WISP_EXIT_UNAVAILABLE, ENOTSUP,
+			       "vCPU %u: the guest uses %u-bit physical addresses, this host %u",
+			       index, saved->eax & 0xff,
+			       here ? here->eax & 0xff : 0);
 	return 0;
 }
 

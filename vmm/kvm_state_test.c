@@ -547,6 +547,25 @@ static struct kvm_cpuid_entry2 *entry(struct kvm_cpuid_entry2 *e,
 	return e;	/* not reached */
 }
 
+/* MAXPHYADDR: a guest that saw wider physical addresses cannot move. */
+static void test_cpuid_phys_bits(void **state)
+{
+	struct cpu_state *st = saved_with_table();
+	struct kvm_cpuid2 *host = host_table();
+	struct wisp_err err = { 0 };
+
+	(void)state;
+	entry(host->entries, host->nent, 0x80000008, 0)->eax = 0x3027;
+	assert_int_equal(cpu_state_check_cpuid(st, host, 0, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "48-bit physical addresses, this host 39"));
+	/* Narrower in the guest is fine. */
+	memset(&err, 0, sizeof(err));
+	entry(st->cpuid, st->n_cpuid, 0x80000008, 0)->eax = 0x3024;
+	assert_int_equal(cpu_state_check_cpuid(st, host, 0, &err), 0);
+	free(st);
+	free(host);
+}
+
 static void test_cpuid_identical(void **state)
 {
 	struct cpu_state *st = saved_with_table();
@@ -705,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid_host_lacks_leaf),
 		cmocka_unit_test(test_cpuid_dynamic_bits),
 		cmocka_unit_test(test_cpuid_subleaf_index),
+		cmocka_unit_test(test_cpuid_phys_bits),
 	};
 
 	return cmocka_run_group_tests_name("kvm_state", tests, NULL, NULL);

@@ -108,8 +108,6 @@ static int run_vm(const struct vm_config *cfg, struct snapshot *restore)
 			fprintf(stderr, "wisp: %s\n", err.msg);
 			return err.status;
 		}
-		if (restore)
-			migrate_answer(restore, NULL);	/* this side runs */
 		restore = NULL;		/* a reboot boots the kernel */
 		status = vm_run(&vm);
 		control_detach(ctl);

@@ -272,7 +272,7 @@ void guest_mem_mark_written(struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	last = (host - mem->base + len - 1) / PAGE_4K;
 	for (; p <= last; p++)
 		__atomic_fetch_or(&mem->written[p / 64], 1ULL << (p % 64),
-				  __ATOMIC_RELAXED);
+				  __ATOMIC_RELEASE);	/* after the write */
 }
 
 void guest_mem_take_written(struct guest_mem *mem, uint64_t *bitmap)

@@ -27,10 +27,13 @@
 #define REC_HELLO		1
 #define REC_PAGES		2
 #define REC_STATE		3
-/* The destination's messages: a kind, then a length and a text. */
-#define MSG_RUNNING		0	/* the VM runs there: done */
+/* The destination's messages: a kind and a length, then a text. */
+#define MSG_READY		0	/* loaded, vCPUs parked: waits for GO */
 #define MSG_RELEASE		1	/* let go of the shared disks */
-#define MSG_RELEASED		1	/* the source's reply to it */
+/* The source's: one 32-bit word. */
+#define MSG_RELEASED		1	/* the disks' locks are open */
+#define MSG_GO			2	/* run: the source stops for good */
+#define CONNECT_TIMEOUT_MS	5000
 #define MAX_RUN			(1ULL << 20)	/* bytes per PAGES record */
 #define MAX_TREE		(64ULL << 20)
 #define ANSWER_TIMEOUT_MS	120000	/* the destination loads the state */
@@ -49,6 +52,7 @@ struct migration {
 	pthread_t thread;
 	bool thread_started;
 	bool abort;			/* atomic: the VM is going away */
+	bool stay_paused;		/* failed, and cannot safely run on */
 	struct ev_source done_src;	/* eventfd: pre-copy ended */
 	migrate_done_fn done;
 	void *ctx;
@@ -93,6 +97,35 @@ static int wait_fd(int fd, short events, int ms)
 	if (n < 0)
 		return -errno;
 	return n ? 0 : -ETIMEDOUT;
+}
+
+/* Connect non-blocking socket @fd within CONNECT_TIMEOUT_MS. */
+static int connect_within(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	socklen_t elen = sizeof(int);
+	int ret, e = 0;
+
+	if (!connect(fd, sa, len))
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	ret = wait_fd(fd, POLLOUT, CONNECT_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen))
+		return -errno;
+	return -e;
+}
+
+/* No Nagle delay; a peer silent for IO_TIMEOUT_MS counts as gone. */
+static void tune_socket(int fd)
+{
+	unsigned int user_timeout = IO_TIMEOUT_MS;
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+		   sizeof(user_timeout));
 }
 
 static int send_all(int fd, const void *buf, size_t len)
@@ -408,6 +441,7 @@ static void finish(struct migration *m, int ret, bool was_paused)
 	migrate_done_fn done = m->done;
 	void *ctx = m->ctx;
 	struct migrate_result res = m->res;
+	bool stay_paused = m->stay_paused;
 	char msg[sizeof(m->msg)];
 
 	res.total_ms = (now_ns() - m->start_ns) / 1000000;
@@ -415,19 +449,46 @@ static void finish(struct migration *m, int ret, bool was_paused)
 	if (ret)
 		fprintf(stderr, "wisp: migrate: %s\n", msg);
 	migration_free(m);
-	if (ret && !was_paused)
+	if (ret && !was_paused && !stay_paused)
 		vm_resume(vm);
 	done(ctx, ret, msg, &res);
 }
 
-/* The last phase, on the event loop: the VM paused until the answer. */
+/* Read the destination's next message; a failure's text into m->msg. */
+static int recv_message(struct migration *m, uint32_t *kind)
+{
+	uint32_t hdr[2];
+	char text[200];
+	uint32_t len;
+	int ret;
+
+	ret = recv_all(m->sock, hdr, sizeof(hdr), ANSWER_TIMEOUT_MS);
+	if (ret)
+		FAIL(m, ret, "no answer from the destination: %s",
+		     strerror(-ret));
+	*kind = hdr[0];
+	if (hdr[0] == MSG_READY || hdr[0] == MSG_RELEASE)
+		return hdr[1] ? -EPROTO : 0;
+	len = hdr[1] < sizeof(text) - 1 ? hdr[1] : sizeof(text) - 1;
+	memset(text, 0, sizeof(text));
+	if (recv_all(m->sock, text, len, IO_TIMEOUT_MS))
+		strcpy(text, "(no message)");
+	text[strcspn(text, "\n")] = 0;
+	FAIL(m, -EREMOTEIO, "the destination failed: %s", text);
+}
+
+/*
+ * The last phase, on the event loop, the VM paused: the rest of RAM and
+ * the state, the disks handed over when asked, and GO once the
+ * destination is ready.  A failure before GO is sent leaves this VM able
+ * to run on (its disks locked again); m->stay_paused when it is not.
+ */
 static int stop_and_copy(struct migration *m)
 {
 	struct state_writer w = { 0 };
 	struct wisp_err err = { 0 };
-	uint32_t answer[2];
-	bool relock = false;
-	char text[200];
+	bool released = false;
+	uint32_t kind, word;
 	int ret;
 
 	m->res.downtime_ms = now_ns();
@@ -449,41 +510,41 @@ static int stop_and_copy(struct migration *m)
 	state_writer_free(&w);
 	if (ret)
 		FAIL(m, ret, "sending the state: %s", strerror(-ret));
-	ret = recv_all(m->sock, answer, sizeof(answer), ANSWER_TIMEOUT_MS);
-	if (!ret && answer[0] == MSG_RELEASE && !answer[1]) {
+	ret = recv_message(m, &kind);
+	if (!ret && kind == MSG_RELEASE) {
 		/* The destination opens the disks next: ours go. */
+		released = true;
+		word = MSG_RELEASED;
 		ret = lock_disks(m, false);
-		if (!ret) {
-			uint32_t released = MSG_RELEASED;
-
-			ret = send_all(m->sock, &released, sizeof(released));
-		}
+		if (ret)
+			snprintf(m->msg, sizeof(m->msg), "cannot unlock the disks: %s",
+				 strerror(-ret));
+		else
+			ret = send_all(m->sock, &word, sizeof(word));
 		if (!ret)
-			ret = recv_all(m->sock, answer, sizeof(answer),
-				       ANSWER_TIMEOUT_MS);
-		if (ret || answer[0] != MSG_RUNNING)
-			relock = true;
+			ret = recv_message(m, &kind);
 	}
-	if (ret) {
-		if (relock)
-			lock_disks(m, true);
-		FAIL(m, ret, "no answer from the destination: %s",
-		     strerror(-ret));
+	if (!ret && kind != MSG_READY)
+		ret = -EPROTO;
+	if (!ret) {
+		word = MSG_GO;
+		ret = send_all(m->sock, &word, sizeof(word));
+		if (!ret) {
+			m->res.downtime_ms = (now_ns() - m->res.downtime_ms) /
+					     1000000;
+			return 0;	/* committed: the destination runs */
+		}
 	}
-	m->res.downtime_ms = (now_ns() - m->res.downtime_ms) / 1000000;
-	if (answer[0] != MSG_RUNNING) {
-		if (relock)
-			lock_disks(m, true);
-		uint32_t len = answer[1] < sizeof(text) - 1 ? answer[1] :
-			       sizeof(text) - 1;
-
-		memset(text, 0, sizeof(text));
-		if (recv_all(m->sock, text, len, IO_TIMEOUT_MS))
-			strcpy(text, "(no message)");
-		text[strcspn(text, "\n")] = 0;
-		FAIL(m, -EREMOTEIO, "the destination failed: %s", text);
+	if (!m->msg[0])
+		snprintf(m->msg, sizeof(m->msg), "the destination broke off: %s",
+			 strerror(-ret));
+	/* Running on needs the disks back; without them, stay paused. */
+	if (released && lock_disks(m, true)) {
+		m->stay_paused = true;
+		snprintf(m->msg + strlen(m->msg), sizeof(m->msg) - strlen(m->msg),
+			 "; the disks are locked by another process (the destination?): this VM stays paused");
 	}
-	return 0;
+	return ret;
 }
 
 static void on_precopy_done(struct ev_source *src, uint32_t events)
@@ -517,7 +578,7 @@ int migrate_start(struct vm *vm, const char *uri, unsigned int downtime_ms,
 	struct migration *m;
 	socklen_t len;
 	char msg[200];
-	int one = 1, ret;
+	int ret;
 
 	if (vm->migration)
 		return err_set(err, WISP_EXIT_USAGE, EBUSY,
@@ -537,7 +598,9 @@ int migrate_start(struct vm *vm, const char *uri, unsigned int downtime_ms,
 	m->slot_log = calloc((m->n_pages + 63) / 64, 8);
 	m->done_src = (struct ev_source){ .fd = -1, .cb = on_precopy_done,
 					  .data = m };
-	m->sock = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: every wait below has a deadline. */
+	m->sock = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+			 SOCK_NONBLOCK, 0);
 	vm->migration = m;
 	if (!m->dirty || !m->slot_log || m->sock < 0) {
 		ret = err_set(err, WISP_EXIT_OSERR, m->sock < 0 ? errno : ENOMEM,
@@ -546,13 +609,14 @@ int migrate_start(struct vm *vm, const char *uri, unsigned int downtime_ms,
 		goto fail;
 	}
 	/* The connection first: a wrong address fails the request itself. */
-	if (connect(m->sock, (struct sockaddr *)&sa, len)) {
-		ret = err_set(err, WISP_EXIT_UNAVAILABLE, errno,
+	ret = connect_within(m->sock, (struct sockaddr *)&sa, len);
+	if (ret) {
+		ret = err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
 			      "cannot connect to %s: %s", uri + 4,
-			      strerror(errno));
+			      strerror(-ret));
 		goto fail;
 	}
-	setsockopt(m->sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tune_socket(m->sock);
 	m->done_src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->done_src.fd < 0 ||
 	    evloop_add(&vm->loop, &m->done_src, EPOLLIN)) {
@@ -623,10 +687,10 @@ static int recv_tree(struct snapshot *s, uint64_t len, const char *what,
 	return snapshot_check_tree(s, what, err);
 }
 
-/* Wait for a connection on @listen_fd, or a signal that ends wisp. */
+/* Wait for a connection on @listen_fd (for ever: Ctrl-C ends the wait). */
 static int wait_connection(int listen_fd, struct wisp_err *err)
 {
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return err_set(err, WISP_EXIT_OSERR, errno, "accept: %s",
@@ -664,8 +728,7 @@ int migrate_accept(const char *uri, struct snapshot *s, struct wisp_err *err)
 	close(lfd);
 	if (s->migration_fd < 0)
 		return s->migration_fd;
-	setsockopt(s->migration_fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		   sizeof(one));
+	tune_socket(s->migration_fd);
 	ret = recv_all(s->migration_fd, magic, sizeof(magic), IO_TIMEOUT_MS);
 	if (ret || memcmp(magic, STREAM_MAGIC, 8))
 		return err_set(err, WISP_EXIT_DATAERR, EPROTO,
@@ -741,16 +804,33 @@ int migrate_take_disks(struct snapshot *s, struct wisp_err *err)
 
 void migrate_answer(struct snapshot *s, const struct wisp_err *err)
 {
-	uint32_t answer[2] = { MSG_RUNNING, 0 };
-	const char *msg = err ? err->msg : "";
+	uint32_t answer[2];
 
 	if (s->migration_fd < 0)
 		return;
-	if (err) {
-		/* Any status but the two message kinds. */
-		answer[0] = err->status > MSG_RELEASE ? err->status : 70;
-		answer[1] = strlen(msg);
-	}
-	if (!send_all(s->migration_fd, answer, sizeof(answer)) && err)
-		send_all(s->migration_fd, msg, answer[1]);
+	/* Any status but the message kinds the source knows. */
+	answer[0] = err->status > MSG_RELEASE ? err->status : WISP_EXIT_SOFTWARE;
+	answer[1] = strlen(err->msg);
+	if (!send_all(s->migration_fd, answer, sizeof(answer)))
+		send_all(s->migration_fd, err->msg, answer[1]);
+}
+
+int migrate_confirm(struct snapshot *s, struct wisp_err *err)
+{
+	uint32_t ready[2] = { MSG_READY, 0 }, go;
+	int ret;
+
+	ret = send_all(s->migration_fd, ready, sizeof(ready));
+	if (!ret)
+		ret = recv_all(s->migration_fd, &go, sizeof(go),
+			       ANSWER_TIMEOUT_MS);
+	if (!ret && go != MSG_GO)
+		ret = -EPROTO;
+	if (ret)
+		return err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
+			       "migration: the source never said go (%s); this VM does not run",
+			       strerror(-ret));
+	close(s->migration_fd);
+	s->migration_fd = -1;
+	return 0;
 }

@@ -15,9 +15,11 @@
  *   STATE  the state tree
  * and the destination's messages: a 32-bit kind and a length, then a
  * one-line text: RELEASE (open the shared disks' locks; the source answers
- * RELEASED with one 32-bit word), then RUNNING (0) or a failure's exit
- * status with its message.  Every length and offset from the peer is
- * checked.
+ * RELEASED, one 32-bit word), then READY (the VM built, its vCPUs parked)
+ * or a failure's exit status with its message.  To READY the source
+ * answers GO and exits: the destination runs only after GO, so the two
+ * never both run (a GO lost on the way stops both).  Every length and
+ * offset from the peer is checked.
  */
 #ifndef WISP_MIGRATE_H
 #define WISP_MIGRATE_H
@@ -87,7 +89,14 @@ int migrate_receive(struct snapshot *s, struct vm *vm, struct wisp_err *err);
  */
 int migrate_take_disks(struct snapshot *s, struct wisp_err *err);
 
-/* Destination: tell the source how it went (@err NULL: running). */
+/* Destination: tell the source this side failed, and why. */
 void migrate_answer(struct snapshot *s, const struct wisp_err *err);
+
+/*
+ * Destination, the VM built and its vCPUs parked: say READY and wait for
+ * the source's GO (after which the source never runs again).  Returns 0
+ * (resume the VM) or -errno with @err set (the VM must not run).
+ */
+int migrate_confirm(struct snapshot *s, struct wisp_err *err);
 
 #endif

@@ -124,6 +124,17 @@ static void vcpu_park(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
+	/*
+	 * KVM finishes an exit (a port read's value into RAX, RIP past the
+	 * instruction) only when KVM_RUN comes again: once with
+	 * immediate_exit, so that a snapshot taken while parked holds the
+	 * finished instruction and not one to run twice.
+	 */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		fprintf(stderr, "wisp: vCPU %u: KVM_RUN to complete an exit: %s\n",
+			vcpu->index, strerror(errno));
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 	ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0);
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->n_parked++;

@@ -54,6 +54,12 @@ bool vm_stopping(struct vm *vm)
 	return __atomic_load_n(&vm->stop_status, __ATOMIC_ACQUIRE) >= 0;
 }
 
+void vm_stop_now(struct vm *vm, int status)
+{
+	vm_request_stop(vm, status);
+	vm->loop.stop = true;	/* not one more event, device kicks included */
+}
+
 void vm_request_stop(struct vm *vm, int status)
 {
 	int none = -1;
@@ -390,10 +396,11 @@ static void pci_mmio64_window(const struct vm *vm, uint64_t *base,
 static int64_t hs_discard(void *ctx, uint64_t gpa, uint64_t len, bool balloon)
 {
 	struct vm *vm = ctx;
+	int64_t ret = guest_mem_discard(&vm->mem, gpa, len, balloon);
 
 	/* The pages read as zeros now: a migration sends them again. */
 	guest_mem_mark_written(&vm->mem, gpa, len);
-	return guest_mem_discard(&vm->mem, gpa, len, balloon);
+	return ret;
 }
 
 static void hs_mark_written(void *ctx, uint64_t gpa, uint64_t len)
@@ -401,6 +408,13 @@ static void hs_mark_written(void *ctx, uint64_t gpa, uint64_t len)
 	struct vm *vm = ctx;
 
 	guest_mem_mark_written(&vm->mem, gpa, len);
+}
+
+static bool hs_written_tracked(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	return __atomic_load_n(&vm->mem.tracking, __ATOMIC_ACQUIRE);
 }
 
 static void hs_reclaim(void *ctx, uint64_t gpa, uint64_t len)
@@ -587,6 +601,7 @@ static int setup_devices(struct vm *vm, struct wisp_err *err)
 		.discard = hs_discard,
 		.reclaim = hs_reclaim,
 		.mark_written = hs_mark_written,
+		.written_tracked = hs_written_tracked,
 	};
 	ret = irq_routes_init(&vm->irq, vm->kvm.vm_fd);
 	if (ret)
@@ -1011,6 +1026,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_vcpus(vm, err);
 	if (!ret && restore)
 		ret = snapshot_load_vm(restore, vm, err);
+	/* A migrated VM waits, parked, for the source's GO (vm_run). */
+	if (!ret && restore && restore->migration_fd >= 0)
+		vm->pause_requested = true;
 	if (!ret)
 		ret = setup_timeout(vm, err);
 	return ret;
@@ -1029,6 +1047,15 @@ int vm_run(struct vm *vm)
 			vm_fail(vm, err.status, "%s", err.msg);
 			break;
 		}
+	}
+	/* Migrated here: every vCPU thread exists; run once the source says. */
+	if (vm->restore && vm->restore->migration_fd >= 0) {
+		if (vm_stopping(vm))
+			migrate_answer(vm->restore, &err);
+		else if (migrate_confirm(vm->restore, &err))
+			vm_fail(vm, err.status, "%s", err.msg);
+		else
+			vm_resume(vm);
 	}
 	ret = evloop_run(&vm->loop);
 	if (ret)

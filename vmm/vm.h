@@ -140,6 +140,13 @@ void vm_destroy(struct vm *vm);
 /* Ask the VM to stop with @status; the first request wins.  Any thread. */
 void vm_request_stop(struct vm *vm, int status);
 
+/*
+ * The same, and the event loop serves nothing more: for a VM whose state
+ * went elsewhere (a snapshot, a migration), whose devices must not take
+ * another request.  Event loop thread.
+ */
+void vm_stop_now(struct vm *vm, int status);
+
 /* Record a failure message (first wins) and stop with @status. */
 void vm_fail(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -176,8 +176,6 @@ int virtq_pop(struct virtq *q, struct virtq_buf *bufs, unsigned int max,
 				.base = hs->guest_ptr(hs->ctx, d.addr, d.len),
 				.len = d.len, .writable = w, .gpa = d.addr,
 			};
-			if (w && hs->mark_written)
-				hs->mark_written(hs->ctx, d.addr, d.len);
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
@@ -193,13 +191,59 @@ int virtq_pop(struct virtq *q, struct virtq_buf *bufs, unsigned int max,
 	return n;
 }
 
+static bool written_tracked(const struct virtq *q)
+{
+	const struct host_services *hs = q->hs;
+
+	return hs->mark_written && hs->written_tracked &&
+	       hs->written_tracked(hs->ctx);
+}
+
 /* The used ring is the device's to write (migration's dirty pages). */
 static void mark_used_ring(struct virtq *q)
 {
 	const struct host_services *hs = q->hs;
 
-	if (hs->mark_written)
+	if (written_tracked(q))
 		hs->mark_written(hs->ctx, q->used_gpa, used_bytes(q));
+}
+
+/*
+ * The device has written chain @head's writable buffers: report them
+ * (a migration sends those pages again).  The chain is walked afresh, with
+ * virtq_pop's bounds; a driver that changed it meanwhile has its own
+ * pages wrong, nothing else (every range goes through guest_ptr).
+ */
+static void mark_chain(struct virtq *q, uint16_t head)
+{
+	const struct host_services *hs = q->hs;
+	const uint8_t *table = q->desc;
+	unsigned int steps = 0, table_size = q->size;
+	bool in_table = false;
+	uint16_t i = head;
+	struct desc d;
+
+	while (++steps <= table_size) {
+		read_desc(table, i, &d);
+		if ((d.flags & VIRTQ_DESC_F_INDIRECT) && !in_table) {
+			if (!d.len || d.len % DESC_SIZE ||
+			    d.len / DESC_SIZE > q->size)
+				return;
+			table = hs->guest_ptr(hs->ctx, d.addr, d.len);
+			if (!table)
+				return;
+			table_size = d.len / DESC_SIZE;
+			in_table = true;
+			steps = 0;
+			i = 0;
+			continue;
+		}
+		if (d.flags & VIRTQ_DESC_F_WRITE)
+			hs->mark_written(hs->ctx, d.addr, d.len);
+		if (!(d.flags & VIRTQ_DESC_F_NEXT) || d.next >= table_size)
+			return;
+		i = d.next;
+	}
 }
 
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
@@ -208,6 +252,8 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 
 	if (!q->active || head >= q->size || !in_flight(q, head))
 		return -EINVAL;
+	if (len && written_tracked(q))
+		mark_chain(q, head);
 	e = q->used + 4 + USED_ELEM_SIZE * (q->used_idx % q->size);
 	store32(e, head);
 	store32(e + 4, len);
@@ -223,9 +269,9 @@ bool virtq_publish(struct virtq *q)
 
 	if (!q->active)
 		return false;
-	mark_used_ring(q);
 	__atomic_store_n((uint16_t *)(void *)(q->used + 2), now,
 			 __ATOMIC_RELEASE);
+	mark_used_ring(q);
 	/* The driver's flags or used_event are read after idx is visible. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	q->signalled_used = now;
@@ -243,7 +289,6 @@ void virtq_notifications(struct virtq *q, bool on)
 {
 	if (!q->active)
 		return;
-	mark_used_ring(q);
 	if (q->event_idx) {
 		if (on)
 			store16(q->used + 4 + USED_ELEM_SIZE * q->size,
@@ -255,6 +300,7 @@ void virtq_notifications(struct virtq *q, bool on)
 			flags | VIRTQ_USED_F_NO_NOTIFY);
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	mark_used_ring(q);
 }
 
 bool virtq_pending(struct virtq *q)

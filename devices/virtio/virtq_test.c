@@ -222,6 +222,61 @@ static void test_chains(void **state)
 	assert_false(f->q.broken);
 }
 
+/*
+ * Migration's record of what the device wrote: nothing at pop (the device
+ * has not written yet), the chain's writable buffers at push (direct and
+ * indirect), the used ring at publish; nothing while nobody tracks.
+ */
+static void test_mark_written(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_host *fh = &f->fh;
+	uint16_t head;
+	unsigned int i;
+	bool saw_used = false;
+
+	put_desc(f, DESC, 3, BUFS, 16, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(f, DESC, 1, BUFS + 0x100, 512,
+		 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	put_desc(f, DESC, 2, BUFS + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 3);
+	fh->tracking_written = true;
+	assert_int_equal(pop(f, &head), 3);
+	assert_int_equal(fh->written_calls, 0);
+	assert_int_equal(virtq_push(&f->q, head, 513), 0);
+	assert_int_equal(fh->written_calls, 2);
+	assert_true(fh->written[0].gpa == BUFS + 0x100 && fh->written[0].len == 512);
+	assert_true(fh->written[1].gpa == BUFS + 0x400 && fh->written[1].len == 1);
+	virtq_publish(&f->q);
+	for (i = 2; i < fh->written_calls; i++)
+		saw_used |= fh->written[i].gpa == USED;
+	assert_true(saw_used);
+
+	/* Indirect, pushed with nothing written: nothing to mark. */
+	put_desc(f, TABLE, 0, BUFS + 0x2000, 64, VIRTQ_DESC_F_WRITE, 0);
+	put_desc(f, DESC, 0, TABLE, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	fh->written_calls = 0;
+	assert_int_equal(pop(f, &head), 1);
+	assert_int_equal(virtq_push(&f->q, head, 0), 0);
+	assert_int_equal(fh->written_calls, 0);
+	/* The same with bytes written: the table's writable buffer. */
+	offer(f, 0);
+	assert_int_equal(pop(f, &head), 1);
+	assert_int_equal(virtq_push(&f->q, head, 64), 0);
+	assert_int_equal(fh->written_calls, 1);
+	assert_true(fh->written[0].gpa == BUFS + 0x2000 && fh->written[0].len == 64);
+
+	/* Nobody tracking: no walk, no marks. */
+	fh->tracking_written = false;
+	fh->written_calls = 0;
+	offer(f, 3);
+	assert_int_equal(pop(f, &head), 3);
+	assert_int_equal(virtq_push(&f->q, head, 513), 0);
+	virtq_publish(&f->q);
+	assert_int_equal(fh->written_calls, 0);
+}
+
 static void test_avail_index_wraps(void **state)
 {
 	struct fixture *f = *state;
@@ -486,6 +541,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_activation_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_avail_index_wraps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_avail_ring_corruption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_flight_head_again, setup, teardown),
