@@ -195,8 +195,8 @@ static int restore(int argc, char **argv)
 		return err.status;
 	}
 	/* The saved command line's relative paths are the saved VM's. */
-	if (snap.cwd[0] && chdir(snap.cwd) && cfg.verbose)
-		fprintf(stderr, "wisp: restore: cannot enter the saved VM's directory %s: %s\n",
+	if (snap.cwd[0] && chdir(snap.cwd))
+		fprintf(stderr, "wisp: restore: cannot enter the saved VM's directory %s (%s): its relative paths are taken from here\n",
 			snap.cwd, strerror(errno));
 	status = run_vm(&cfg, &snap);
 	snapshot_close(&snap);
