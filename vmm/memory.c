@@ -285,3 +285,16 @@ void guest_mem_take_written(struct guest_mem *mem, uint64_t *bitmap)
 		bitmap[i] |= __atomic_exchange_n(&mem->written[i], 0,
 						 __ATOMIC_ACQ_REL);
 }
+
+bool guest_page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	unsigned int i;
+
+	/* Eight words at a time: a data page ends this in its first line. */
+	for (i = 0; i < PAGE_4K / 8; i += 8)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] |
+		    w[i + 5] | w[i + 6] | w[i + 7])
+			return false;
+	return true;
+}

@@ -97,6 +97,12 @@ void guest_mem_mark_written(struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* OR the pages marked so far into @bitmap and clear them. */
 void guest_mem_take_written(struct guest_mem *mem, uint64_t *bitmap);
 
+/*
+ * Is the 4 KiB page at @p all zeros?  Stops at the first word that is not
+ * (snapshots and migration skip zero pages).
+ */
+bool guest_page_is_zero(const uint8_t *p);
+
 /* Bytes of RAM below the hole (the size of region 0). */
 uint64_t guest_low_ram_size(const struct guest_mem *mem);
 

@@ -22,6 +22,23 @@ static uintptr_t ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return (uintptr_t)guest_ptr(m, gpa, len);
 }
 
+/* Every byte of a page counts, the first and the last included. */
+static void test_page_is_zero(void **state)
+{
+	static uint8_t page[4096] __attribute__((aligned(8)));
+	unsigned int off;
+
+	(void)state;
+	assert_true(guest_page_is_zero(page));
+	for (off = 0; off < sizeof(page); off++) {
+		page[off] = 0x80;
+		if (guest_page_is_zero(page))
+			fail_msg("byte %u set, the page reads as zeros", off);
+		page[off] = 0;
+	}
+	assert_true(guest_page_is_zero(page));
+}
+
 static void test_small_layout(void **state)
 {
 	struct guest_mem m;
@@ -234,6 +251,7 @@ static void test_discard_hugetlb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_is_zero),
 		cmocka_unit_test(test_small_layout),
 		cmocka_unit_test(test_split_layout),
 		cmocka_unit_test(test_exactly_3g),

@@ -187,17 +187,6 @@ static int send_record(int fd, uint32_t type, uint64_t a, uint64_t b,
 
 /* ---- the source -------------------------------------------------------- */
 
-static bool page_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-	unsigned int i;
-
-	for (i = 0; i < PAGE / 8; i++)
-		acc |= w[i];
-	return !acc;
-}
-
 static int set_logging(struct vm *vm, bool on)
 {
 	unsigned int i;
@@ -263,7 +252,7 @@ static int send_dirty(struct migration *m, bool skip_zero)
 
 		if (p < m->n_pages && (m->dirty[p / 64] & (1ULL << (p % 64)))) {
 			m->dirty[p / 64] &= ~(1ULL << (p % 64));
-			send = !(skip_zero && page_zero(base + p * PAGE));
+			send = !(skip_zero && guest_page_is_zero(base + p * PAGE));
 		}
 		if (send && run_len < MAX_RUN) {
 			if (!run_len)

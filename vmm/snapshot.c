@@ -31,17 +31,6 @@ static uint64_t now_ns(clockid_t clock)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-	unsigned int i;
-
-	for (i = 0; i < PAGE / 8; i++)
-		acc |= w[i];
-	return !acc;
-}
-
 static int write_all(int fd, const uint8_t *buf, uint64_t len, uint64_t off)
 {
 	while (len) {
@@ -80,7 +69,7 @@ uint64_t snapshot_memory_hash(const uint8_t *ram, uint64_t size)
 		return 0;
 	XXH3_64bits_reset(h);
 	for (off = 0; off + PAGE <= size; off += PAGE)
-		if (!page_is_zero(ram + off))
+		if (!guest_page_is_zero(ram + off))
 			hash_page(h, off / PAGE, ram + off);
 	hash = XXH3_64bits_digest(h);
 	XXH3_freeState(h);
@@ -103,7 +92,7 @@ static int write_memory(const struct guest_mem *mem, int fd, uint64_t *hash,
 	XXH3_64bits_reset(h);
 	*written = 0;
 	for (off = 0; off < mem->size && !ret; off += PAGE) {
-		if (!page_is_zero(mem->base + off)) {
+		if (!guest_page_is_zero(mem->base + off)) {
 			hash_page(h, off / PAGE, mem->base + off);
 			if (!run_len)
 				run = off;
@@ -719,7 +708,7 @@ int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
 				goto out;
 			}
 			for (p = off; p < off + got; p += PAGE)
-				if (!page_is_zero(mem->base + p))
+				if (!guest_page_is_zero(mem->base + p))
 					hash_page(h, p / PAGE, mem->base + p);
 			off += got;
 		}
