@@ -819,6 +819,7 @@ static void migrate_done(void *ctx, int ret, const char *msg,
 	if (cl) {
 		if (ret) {
 			client_error(cl, msg);
+			client_flush(cl);
 		} else {
 			o = reply_new(true);
 			add_str(o, "request", "migrate");

@@ -134,7 +134,7 @@ static int run_incoming(const struct vm_config *cfg)
 	struct snapshot mig;
 	int status;
 
-	if (migrate_accept(cfg->incoming, &mig, &err)) {
+	if (migrate_accept(cfg, &mig, &err)) {
 		migrate_answer(&mig, &err);
 		snapshot_close(&mig);
 		fprintf(stderr, "wisp: %s\n", err.msg);

@@ -11,12 +11,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libfdt.h>
+#include <linux/sockios.h>
 
+#include "config.h"
 #include "control.h"
 #include "migrate.h"
 #include "snapshot.h"
@@ -28,6 +31,7 @@
 #define REC_PAGES		2
 #define REC_STATE		3
 /* The destination's messages: a kind and a length, then a text. */
+#define MSG_ACCEPT		0	/* the HELLO fits: send the rest */
 #define MSG_READY		0	/* loaded, vCPUs parked: waits for GO */
 #define MSG_RELEASE		1	/* let go of the shared disks */
 /* The source's: one 32-bit word. */
@@ -201,6 +205,14 @@ static int set_logging(struct vm *vm, bool on)
 	return ret;
 }
 
+/* Bytes the socket holds that the peer has not acknowledged yet. */
+static uint64_t unsent(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) || n < 0 ? 0 : (uint64_t)n;
+}
+
 /* OR every page written since the last call into m->dirty. */
 static int collect_dirty(struct migration *m)
 {
@@ -290,6 +302,12 @@ static int send_hello(struct migration *m)
 	state_put_str(&w, "format", SNAPSHOT_FORMAT);
 	state_put_u32(&w, "version", SNAPSHOT_VERSION);
 	state_put_u64(&w, "checksum", 0);
+	state_begin(&w, "config");
+	state_put_u32(&w, "cpus", m->vm->n_vcpus);
+	state_put_u32(&w, "disks", m->vm->n_disks);
+	state_put_u32(&w, "nets", m->vm->n_nets);
+	state_put_u32(&w, "balloon", !!m->vm->balloon);
+	state_end(&w);
 	state_begin(&w, "memory");
 	state_put_u64(&w, "size", m->vm->mem.size);
 	state_end(&w);
@@ -311,6 +329,8 @@ static int send_hello(struct migration *m)
 	return ret;
 }
 
+static int recv_message(struct migration *m, uint32_t *kind);
+
 #define FAIL(m, ret, ...)						\
 	do {								\
 		snprintf((m)->msg, sizeof((m)->msg), __VA_ARGS__);	\
@@ -321,8 +341,10 @@ static int send_hello(struct migration *m)
 static int precopy(struct migration *m)
 {
 	uint64_t round_start, sent_before, dirty, elapsed_ns;
+	uint64_t queued_before, queued;
 	double bandwidth = 0, rate;
 	unsigned int round;
+	uint32_t kind;
 	int ret;
 
 	ret = send_all(m->sock, STREAM_MAGIC, 8);
@@ -330,6 +352,12 @@ static int precopy(struct migration *m)
 		ret = send_hello(m);
 	if (ret)
 		FAIL(m, ret, "sending to the destination: %s", strerror(-ret));
+	/* A destination that does not fit says so before any RAM goes. */
+	ret = recv_message(m, &kind);
+	if (ret)
+		return ret;
+	if (kind != MSG_ACCEPT)
+		FAIL(m, -EPROTO, "the destination answered %u to HELLO", kind);
 	ret = guest_mem_track_start(&m->vm->mem);
 	if (!ret)
 		ret = set_logging(m->vm, true);
@@ -342,6 +370,7 @@ static int precopy(struct migration *m)
 	for (round = 0;; round++) {
 		round_start = now_ns();
 		sent_before = m->res.bytes_sent;
+		queued_before = unsent(m->sock);
 		ret = send_dirty(m, round == 0);
 		if (ret)
 			FAIL(m, ret, "sending RAM: %s", strerror(-ret));
@@ -350,11 +379,18 @@ static int precopy(struct migration *m)
 			FAIL(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
 		elapsed_ns = now_ns() - round_start;
 		m->res.rounds = round + 1;
-		if (m->res.bytes_sent > sent_before && elapsed_ns)
-			bandwidth = (double)(m->res.bytes_sent - sent_before) *
+		/*
+		 * What the link carried, not what the socket took: bytes
+		 * still queued count as not sent, and as left to send.
+		 */
+		queued = unsent(m->sock);
+		if (m->res.bytes_sent + queued_before > sent_before + queued &&
+		    elapsed_ns)
+			bandwidth = (double)(m->res.bytes_sent + queued_before -
+					     sent_before - queued) *
 				    1e9 / elapsed_ns;
-		dirty = count_dirty(m) * PAGE;
-		rate = elapsed_ns ? dirty * 1e9 / elapsed_ns : 0;
+		rate = elapsed_ns ? count_dirty(m) * PAGE * 1e9 / elapsed_ns : 0;
+		dirty = count_dirty(m) * PAGE + queued;
 		fprintf(stderr, "wisp: migrate: round %u: %.1f MiB sent, dirty rate %.1f MiB/s, %.1f MiB left, estimated downtime %.0f ms\n",
 			round + 1, m->res.bytes_sent / 1048576.0,
 			rate / 1048576.0, dirty / 1048576.0,
@@ -687,8 +723,24 @@ static int wait_connection(int listen_fd, struct wisp_err *err)
 	return fd;
 }
 
-int migrate_accept(const char *uri, struct snapshot *s, struct wisp_err *err)
+/* Does this side's configuration fit the source's HELLO? */
+static int check_fit(struct snapshot *s, const struct vm_config *cfg,
+		     struct wisp_err *err)
 {
+	if (cfg->mem_size != s->memory_size)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "the VM has %llu MiB of RAM, this one %llu (--mem)",
+			       (unsigned long long)(s->memory_size >> 20),
+			       (unsigned long long)(cfg->mem_size >> 20));
+	return snapshot_check_shape(s, cfg->cpus, cfg->n_disks, cfg->n_nets,
+				    cfg->balloon, err);
+}
+
+int migrate_accept(const struct vm_config *cfg, struct snapshot *s,
+		   struct wisp_err *err)
+{
+	const char *uri = cfg->incoming;
+	uint32_t accept[2] = { MSG_ACCEPT, 0 };
 	struct sockaddr_storage sa;
 	struct record r;
 	char magic[8], msg[200];
@@ -729,7 +781,16 @@ int migrate_accept(const char *uri, struct snapshot *s, struct wisp_err *err)
 		return err_set(err, WISP_EXIT_DATAERR, EPROTO,
 			       "migration stream: record %u where HELLO belongs",
 			       r.type);
-	return recv_tree(s, r.a, "migration HELLO", err);
+	ret = recv_tree(s, r.a, "migration HELLO", err);
+	if (!ret)
+		ret = check_fit(s, cfg, err);
+	if (ret)
+		return ret;	/* the caller answers with @err */
+	ret = send_all(s->migration_fd, accept, sizeof(accept));
+	if (ret)
+		return err_set(err, WISP_EXIT_OSERR, -ret, "migration: %s",
+			       strerror(-ret));
+	return 0;
 }
 
 int migrate_receive(struct snapshot *s, struct vm *vm, struct wisp_err *err)

@@ -10,7 +10,8 @@
  *
  * The stream: "WISPMIG1", then records of a 24-byte header (type, flags,
  * two 64-bit words) and a payload:
- *   HELLO  a small state tree: the configuration and the MAC addresses
+ *   HELLO  a small state tree: the configuration and the MAC addresses,
+ *          which the destination ACCEPTs (or refuses) before any RAM
  *   PAGES  offset and length in RAM, then the bytes
  *   STATE  the state tree
  * and the destination's messages: a 32-bit kind and a length, then a
@@ -70,11 +71,13 @@ int migrate_start(struct vm *vm, const char *uri, unsigned int downtime_ms,
 void migrate_abort(struct vm *vm);
 
 /*
- * Destination: wait on @uri (from --incoming) for one source, and read
- * its HELLO into @s (s->migration_fd set).  Returns 0 or -errno with
- * @err set.  Before vm_create().
+ * Destination: wait on cfg->incoming for one source, read its HELLO into
+ * @s (s->migration_fd set), check that @cfg fits it (RAM, vCPUs, disks,
+ * network devices, balloon) and say so.  Returns 0, or -errno with @err
+ * set (answer it with migrate_answer).  Before vm_create().
  */
-int migrate_accept(const char *uri, struct snapshot *s, struct wisp_err *err);
+int migrate_accept(const struct vm_config *cfg, struct snapshot *s,
+		   struct wisp_err *err);
 
 /*
  * Destination, inside vm_create: receive RAM into @vm's memory and then

@@ -746,6 +746,40 @@ static int load_devices(struct snapshot *s, struct vm *vm)
 	return r->failed ? -EINVAL : 0;
 }
 
+int snapshot_check_shape(struct snapshot *s, unsigned int cpus,
+			 unsigned int disks, unsigned int nets, bool balloon,
+			 struct wisp_err *err)
+{
+	struct state_reader *r = &s->r;
+	int node = state_node(r, STATE_ROOT, "config");
+	uint32_t saved_cpus = state_get_u32(r, node, "cpus");
+	uint32_t saved_disks = state_get_u32(r, node, "disks");
+	uint32_t saved_nets = state_get_u32(r, node, "nets");
+	uint32_t saved_balloon = state_get_u32(r, node, "balloon");
+
+	if (r->failed)
+		return err_set(err, WISP_EXIT_DATAERR, EINVAL, "snapshot: %s",
+			       r->err);
+	if (saved_cpus != cpus)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "the VM has %u vCPU%s, this one %u (--cpus)",
+			       saved_cpus, saved_cpus == 1 ? "" : "s", cpus);
+	if (saved_disks != disks)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "the VM has %u disk%s, this one %u (--disk)",
+			       saved_disks, saved_disks == 1 ? "" : "s", disks);
+	if (saved_nets != nets)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "the VM has %u network device%s, this one %u (--net)",
+			       saved_nets, saved_nets == 1 ? "" : "s", nets);
+	if (!saved_balloon != !balloon)
+		return err_set(err, WISP_EXIT_USAGE, EINVAL,
+			       "the VM has %s balloon, this one %s (--balloon)",
+			       saved_balloon ? "a" : "no",
+			       balloon ? "has one" : "none");
+	return 0;
+}
+
 int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 		     struct wisp_err *err)
 {
@@ -753,7 +787,7 @@ int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 	struct vm_kvm_state *vs = malloc(sizeof(*vs));
 	struct cpu_state *cs = malloc(sizeof(*cs));
 	struct kvm_cpuid2 *host = NULL, *c;
-	int cfgnode, vcpus, ret = 0;
+	int vcpus, ret = 0;
 	unsigned int i;
 	char node[32];
 
@@ -761,12 +795,10 @@ int snapshot_load_vm(struct snapshot *s, struct vm *vm,
 		ret = err_set(err, WISP_EXIT_OSERR, ENOMEM, "out of memory");
 		goto out;
 	}
-	cfgnode = state_node(r, STATE_ROOT, "config");
-	if (state_get_u32(r, cfgnode, "cpus") != vm->n_vcpus ||
-	    state_get_u32(r, cfgnode, "disks") != vm->n_disks ||
-	    state_get_u32(r, cfgnode, "nets") != vm->n_nets ||
-	    state_get_u32(r, cfgnode, "balloon") != !!vm->balloon)
-		state_fail(r, cfgnode, "the devices built from the saved command line differ from those saved");
+	ret = snapshot_check_shape(s, vm->n_vcpus, vm->n_disks, vm->n_nets,
+				   vm->balloon, err);
+	if (ret)
+		goto out;
 	vm_kvm_state_load(r, state_node(r, STATE_ROOT, "irqchip"), vs);
 	if (r->failed)
 		goto bad;

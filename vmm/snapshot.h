@@ -17,6 +17,7 @@
 #ifndef WISP_SNAPSHOT_H
 #define WISP_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../devices/state.h"
@@ -107,6 +108,15 @@ int snapshot_config(struct snapshot *s, int argc, char **argv,
  * that is not all zeros, each after its index as a 64-bit number.
  */
 uint64_t snapshot_memory_hash(const uint8_t *ram, uint64_t size);
+
+/*
+ * Does the VM in @s have @cpus vCPUs, @disks disks, @nets network
+ * devices and a balloon when @balloon?  Returns 0, or -EINVAL with @err
+ * naming the first difference.
+ */
+int snapshot_check_shape(struct snapshot *s, unsigned int cpus,
+			 unsigned int disks, unsigned int nets, bool balloon,
+			 struct wisp_err *err);
 
 /* Fill guest RAM from the memory file and verify its checksum. */
 int snapshot_load_memory(struct snapshot *s, struct guest_mem *mem,
