@@ -771,7 +771,7 @@ static bool client_snapshot(struct client *cl,
 		return client_error(cl, "the vCPUs did not stop within 2 s: still running");
 	if (ret)
 		return client_error(cl, "the VM is stopping");
-	ret = snapshot_save(vm, req->dir, &res, &err);
+	ret = snapshot_save(vm, req->dir, was_paused, &res, &err);
 	if (ret) {
 		if (!was_paused)
 			vm_resume(vm);

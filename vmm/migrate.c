@@ -57,6 +57,7 @@ struct migration {
 	bool thread_started;
 	bool abort;			/* atomic: the VM is going away */
 	bool stay_paused;		/* failed, and cannot safely run on */
+	bool was_paused;		/* by its user, before the last phase */
 	struct ev_source done_src;	/* eventfd: pre-copy ended */
 	migrate_done_fn done;
 	void *ctx;
@@ -525,7 +526,7 @@ static int stop_and_copy(struct migration *m)
 		ret = send_dirty(m, false);
 	if (ret)
 		FAIL(m, ret, "sending RAM: %s", strerror(-ret));
-	ret = snapshot_build_tree(&w, m->vm, 0, &err);
+	ret = snapshot_build_tree(&w, m->vm, 0, m->was_paused, &err);
 	if (ret) {
 		state_writer_free(&w);
 		FAIL(m, ret, "%s", err.msg);
@@ -584,6 +585,7 @@ static void on_precopy_done(struct ev_source *src, uint32_t events)
 		return;
 	pthread_join(m->thread, NULL);
 	m->thread_started = false;
+	m->was_paused = was_paused;
 	ret = m->precopy_ret;
 	if (!ret) {
 		ret = vm_pause(m->vm, 2000);

@@ -222,7 +222,8 @@ static void save_devices(struct state_writer *w, struct vm *vm)
 }
 
 int snapshot_build_tree(struct state_writer *w, struct vm *vm,
-			uint64_t memory_hash, struct wisp_err *err)
+			uint64_t memory_hash, bool paused,
+			struct wisp_err *err)
 {
 	struct vm_kvm_state *vs = malloc(sizeof(*vs));
 	struct cpu_state *cs = malloc(sizeof(*cs));
@@ -245,6 +246,7 @@ int snapshot_build_tree(struct state_writer *w, struct vm *vm,
 	state_put_u32(w, "version", SNAPSHOT_VERSION);
 	state_put_u64(w, "checksum", 0);	/* filled in at the end */
 	state_put_u64(w, "created-realtime-ns", vs->realtime_ns);
+	state_put_u32(w, "paused", paused);
 
 	save_config(w, vm);
 
@@ -305,7 +307,7 @@ static int open_tmp(int dir_fd, const char *name, const char *dir,
 	return fd;
 }
 
-int snapshot_save(struct vm *vm, const char *dir,
+int snapshot_save(struct vm *vm, const char *dir, bool paused,
 		  struct snapshot_result *res, struct wisp_err *err)
 {
 	struct state_writer w = { 0 };
@@ -344,7 +346,7 @@ int snapshot_save(struct vm *vm, const char *dir,
 			SNAPSHOT_MEMORY_FILE, strerror(-ret));
 		goto out;
 	}
-	ret = snapshot_build_tree(&w, vm, hash, err);
+	ret = snapshot_build_tree(&w, vm, hash, paused, err);
 	if (ret)
 		goto out;
 	tree_fd = open_tmp(dir_fd, SNAPSHOT_TREE_FILE ".tmp", dir, err);
@@ -847,6 +849,15 @@ out:
 	free(vs);
 	free(cs);
 	return ret;
+}
+
+bool snapshot_paused(struct snapshot *s)
+{
+	const fdt32_t *p;
+	int len;
+
+	p = fdt_getprop(s->tree, 0, "paused", &len);
+	return p && len == 4 && fdt32_ld(p);
 }
 
 int snapshot_net_mac(struct snapshot *s, unsigned int index, uint8_t mac[6])

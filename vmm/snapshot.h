@@ -39,13 +39,13 @@ struct snapshot_result {
 };
 
 /*
- * Write a snapshot of @vm, whose vCPUs are parked (vm_pause), into the
- * directory @dir (absolute; made if missing; must not hold a snapshot
+ * Write a snapshot of @vm, whose vCPUs are parked (vm_pause; @paused:
+ * by its user before), into the directory @dir (absolute; made if missing; must not hold a snapshot
  * yet): devices drained first, files written under temporary names,
  * synced, then renamed, state.dtb last.  Returns 0 or -errno with @err
  * set; the VM is left paused either way.  Event loop thread.
  */
-int snapshot_save(struct vm *vm, const char *dir,
+int snapshot_save(struct vm *vm, const char *dir, bool paused,
 		  struct snapshot_result *res, struct wisp_err *err);
 
 /*
@@ -56,11 +56,13 @@ int snapshot_quiesce(struct vm *vm, struct wisp_err *err);
 
 /*
  * Build @vm's state tree (vCPUs parked, devices quiesced) into @w, with
- * @memory_hash (XXH3 of RAM; 0 when the RAM travels otherwise) and the
- * tree's own checksum.  Returns 0 or -errno with @err set.
+ * @memory_hash (the memory checksum; 0 when the RAM travels otherwise),
+ * whether the VM was @paused by its user (it comes back paused), and
+ * the tree's own checksum.  Returns 0 or -errno with @err set.
  */
 int snapshot_build_tree(struct state_writer *w, struct vm *vm,
-			uint64_t memory_hash, struct wisp_err *err);
+			uint64_t memory_hash, bool paused,
+			struct wisp_err *err);
 
 /* Put the checksum of finished tree @fdt into its "checksum" property. */
 void snapshot_seal_tree(void *fdt);
@@ -135,6 +137,9 @@ int snapshot_load_vm(struct snapshot *s, struct vm *vm,
  * the VM's name, which a restore may change).  Returns 0, or -ENOENT.
  */
 int snapshot_net_mac(struct snapshot *s, unsigned int index, uint8_t mac[6]);
+
+/* Was the VM in @s paused by its user when it was saved? */
+bool snapshot_paused(struct snapshot *s);
 
 void snapshot_close(struct snapshot *s);
 

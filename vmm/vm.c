@@ -1026,8 +1026,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_vcpus(vm, err);
 	if (!ret && restore)
 		ret = snapshot_load_vm(restore, vm, err);
-	/* A migrated VM waits, parked, for the source's GO (vm_run). */
-	if (!ret && restore && restore->migration_fd >= 0)
+	/*
+	 * A migrated VM waits, parked, for the source's GO (vm_run); one
+	 * its user had paused stays so.
+	 */
+	if (!ret && restore &&
+	    (restore->migration_fd >= 0 || snapshot_paused(restore)))
 		vm->pause_requested = true;
 	if (!ret)
 		ret = setup_timeout(vm, err);
@@ -1054,7 +1058,7 @@ int vm_run(struct vm *vm)
 			migrate_answer(vm->restore, &err);
 		else if (migrate_confirm(vm->restore, &err))
 			vm_fail(vm, err.status, "%s", err.msg);
-		else
+		else if (!snapshot_paused(vm->restore))
 			vm_resume(vm);
 	}
 	ret = evloop_run(&vm->loop);
