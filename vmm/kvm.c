@@ -171,6 +171,24 @@ int kvm_get_dirty_log(struct kvm *kvm, uint32_t slot, uint64_t *bitmap)
 	return ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) ? -errno : 0;
 }
 
+int kvm_enable_dirty_ring(struct kvm *kvm)
+{
+	uint32_t bytes = KVM_DIRTY_RING_ENTRIES * sizeof(struct kvm_dirty_gfn);
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_DIRTY_LOG_RING,
+		.args = { bytes },
+	};
+	int max = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+
+	kvm->dirty_ring_entries = 0;
+	if (max <= 0 || (uint32_t)max < bytes)
+		return 0;	/* not offered: the bitmap serves */
+	if (ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap))
+		return -errno;
+	kvm->dirty_ring_entries = KVM_DIRTY_RING_ENTRIES;
+	return 0;
+}
+
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };

@@ -18,7 +18,18 @@ struct kvm {
 	int vcpu_mmap_size;		/* size of each vCPU's kvm_run mapping */
 	int max_vcpus;
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, owned */
+	uint32_t dirty_ring_entries;	/* per vCPU; 0: the bitmap is used */
 };
+
+#define KVM_DIRTY_RING_ENTRIES	4096	/* 64 KiB per vCPU, when offered */
+
+/*
+ * Log dirty pages into per-vCPU rings (KVM_CAP_DIRTY_LOG_RING) rather
+ * than the slots' bitmaps, where KVM offers it: before any vCPU exists.
+ * Sets kvm->dirty_ring_entries; a kernel without it leaves 0, and
+ * KVM_GET_DIRTY_LOG serves.  Returns 0 or -errno.
+ */
+int kvm_enable_dirty_ring(struct kvm *kvm);
 
 /*
  * Open @path (normally "/dev/kvm"), check the API version and every

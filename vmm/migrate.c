@@ -214,7 +214,11 @@ static uint64_t unsent(int fd)
 	return ioctl(fd, SIOCOUTQ, &n) || n < 0 ? 0 : (uint64_t)n;
 }
 
-/* OR every page written since the last call into m->dirty. */
+/*
+ * OR every page written since the last call into m->dirty: KVM's dirty
+ * ring (harvested into the written record) or its slots' bitmaps, and
+ * the pages wisp's devices wrote.
+ */
 static int collect_dirty(struct migration *m)
 {
 	struct guest_mem *mem = &m->vm->mem;
@@ -222,6 +226,13 @@ static int collect_dirty(struct migration *m)
 	uint64_t p, first;
 	int ret;
 
+	if (m->vm->kvm.dirty_ring_entries) {
+		ret = vm_harvest_dirty(m->vm);
+		if (ret)
+			return ret;
+		guest_mem_take_written(mem, m->dirty);
+		return 0;
+	}
 	for (i = 0; i < mem->n_regions; i++) {
 		const struct guest_region *r = &mem->regions[i];
 		uint64_t pages = r->size / PAGE;
@@ -364,6 +375,8 @@ static int precopy(struct migration *m)
 		ret = set_logging(m->vm, true);
 	if (ret)
 		FAIL(m, ret, "dirty page logging: %s", strerror(-ret));
+	fprintf(stderr, "wisp: migrate: the destination accepts; dirty pages from KVM's %s\n",
+		m->vm->kvm.dirty_ring_entries ? "dirty ring" : "dirty bitmap");
 	/* Round 0: all of RAM, its zero pages skipped. */
 	memset(m->dirty, 0xff, (m->n_pages + 63) / 64 * 8);
 	if (m->n_pages % 64)
@@ -377,7 +390,7 @@ static int precopy(struct migration *m)
 			FAIL(m, ret, "sending RAM: %s", strerror(-ret));
 		ret = collect_dirty(m);
 		if (ret)
-			FAIL(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
+			FAIL(m, ret, "the dirty page log: %s", strerror(-ret));
 		elapsed_ns = now_ns() - round_start;
 		m->res.rounds = round + 1;
 		/*

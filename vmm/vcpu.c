@@ -59,6 +59,19 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int index,
 		.stats = &vcpu->stats,
 		.verbose = vm->cfg->verbose,
 	};
+	if (kvm->dirty_ring_entries) {
+		size_t bytes = kvm->dirty_ring_entries *
+			       sizeof(struct kvm_dirty_gfn);
+		void *ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, vcpu->fd,
+				  KVM_DIRTY_LOG_PAGE_OFFSET * sysconf(_SC_PAGESIZE));
+
+		if (ring == MAP_FAILED)
+			return err_set(err, WISP_EXIT_OSERR, errno,
+				       "cannot map vCPU %u's dirty ring: %s",
+				       index, strerror(errno));
+		vcpu->dirty_ring = ring;
+	}
 	/* Kept: a snapshot saves what the guest saw (KVM's may differ). */
 	vcpu->cpuid = malloc(sizeof(*vcpu->cpuid) + kvm->cpuid->nent *
 			     sizeof(kvm->cpuid->entries[0]));
@@ -187,6 +200,11 @@ static void vcpu_loop(struct vcpu *vcpu)
 				vcpu->index, strerror(errno));
 			break;
 		}
+		if (vcpu->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+			/* A migration logs faster than it harvests: help. */
+			vm_harvest_dirty(vm);
+			continue;
+		}
 		if (!exit_dispatch(&vcpu->env, vcpu->run, vcpu->run_size, &stop))
 			continue;
 		if (pending) {
@@ -288,6 +306,35 @@ void vcpu_join(struct vcpu *vcpu)
 	vcpu->started = false;
 }
 
+unsigned int vcpu_harvest_dirty(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	uint32_t n = vm->kvm.dirty_ring_entries;
+	unsigned int got = 0;
+
+	if (!vcpu->dirty_ring)
+		return 0;
+	/* In order, none skipped: KVM's rule for the ring. */
+	for (; got < n; got++) {
+		struct kvm_dirty_gfn *e = &vcpu->dirty_ring[vcpu->dirty_next % n];
+		uint32_t slot;
+
+		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) &
+		      KVM_DIRTY_GFN_F_DIRTY))
+			break;
+		slot = e->slot & 0xffff;	/* address space 0 only */
+		if (slot < vm->mem.n_regions &&
+		    e->offset < vm->mem.regions[slot].size / 4096)
+			guest_mem_mark_written(&vm->mem,
+					       vm->mem.regions[slot].gpa +
+					       e->offset * 4096, 4096);
+		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
+				 __ATOMIC_RELEASE);
+		vcpu->dirty_next++;
+	}
+	return got;
+}
+
 void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (vcpu->run)
@@ -299,6 +346,10 @@ void vcpu_destroy(struct vcpu *vcpu)
 	vcpu->timing = NULL;
 	free(vcpu->cpuid);
 	vcpu->cpuid = NULL;
+	if (vcpu->dirty_ring)
+		munmap(vcpu->dirty_ring, vcpu->vm->kvm.dirty_ring_entries *
+			      sizeof(struct kvm_dirty_gfn));
+	vcpu->dirty_ring = NULL;
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }

@@ -41,6 +41,8 @@ struct vcpu {
 	struct exit_timing *timing;	/* --exit-stats only, else NULL */
 	struct kvm_stats kvm_stats;	/* KVM's own counters; fd -1: none */
 	struct kvm_cpuid2 *cpuid;	/* the CPUID given to the guest, owned */
+	struct kvm_dirty_gfn *dirty_ring;	/* mapped; NULL without */
+	uint32_t dirty_next;		/* the next entry to harvest */
 };
 
 /*
@@ -62,6 +64,14 @@ void vcpu_kick(struct vcpu *vcpu);
 
 /* Wait for a started thread to end. */
 void vcpu_join(struct vcpu *vcpu);
+
+/*
+ * Move the pages vCPU @vcpu's dirty ring names into guest RAM's written
+ * record (guest_mem_mark_written) and mark its entries for reset; the
+ * caller then issues KVM_RESET_DIRTY_RINGS.  Under vm->dirty_lock.
+ * Returns the entries harvested.
+ */
+unsigned int vcpu_harvest_dirty(struct vcpu *vcpu);
 
 /* Unmap and close.  The thread must have ended. */
 void vcpu_destroy(struct vcpu *vcpu);

@@ -103,6 +103,7 @@ struct vm {
 	 * park between KVM_RUNs, counted in @n_parked (under @pause_lock;
 	 * @pause_cond signals a change either way).
 	 */
+	pthread_mutex_t dirty_lock;	/* harvesting the vCPUs' dirty rings */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;		/* atomic */
@@ -167,6 +168,13 @@ void vm_resume(struct vm *vm);
 
 /* Is a pause in force? */
 bool vm_paused(struct vm *vm);
+
+/*
+ * With KVM's dirty ring: move every vCPU's dirty entries into guest
+ * RAM's written record (guest_mem_take_written collects them) and let
+ * KVM reuse the entries.  Returns 0 or -errno.  Any thread.
+ */
+int vm_harvest_dirty(struct vm *vm);
 
 /* Press the ACPI power button (docs/acpi.md).  Any thread. */
 void vm_power_button(struct vm *vm);
