@@ -423,7 +423,8 @@ static int precopy(struct migration *m)
 
 /*
  * Let go of (or take back) every shared disk's lock.  Taking back one
- * that another process took meanwhile fails: said, and the VM runs on.
+ * that another process took meanwhile fails, said on stderr; the caller
+ * then keeps the VM paused.  Returns 0 or the first -errno.
  */
 static int lock_disks(struct migration *m, bool lock)
 {
