@@ -1049,8 +1049,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_firmware(vm, err);
 	/*
 	 * Before the vCPUs: their rings are made with them.  Opt-in for now
-	 * (WISP_DIRTY_LOG=ring, docs/snapshot.md): a vCPU was seen to stall
-	 * once its ring ran full under a slow link.
+	 * (WISP_DIRTY_LOG=ring, docs/snapshot.md), until it has been through
+	 * CI; the bitmap serves otherwise.
 	 */
 	if (!ret && dirty_log_ring_asked() &&
 	    (ret = kvm_enable_dirty_ring(&vm->kvm)))
