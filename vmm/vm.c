@@ -966,17 +966,58 @@ static int setup_vcpus(struct vm *vm, struct wisp_err *err)
 				 BOOT_START_INFO_GPA, err);
 }
 
-static bool dirty_log_ring_asked(void)
-{
-	const char *v = getenv("WISP_DIRTY_LOG");
+/*
+ * Which dirty log a migration reads: KVM's dirty ring where the kernel
+ * offers it, else the slots' bitmaps.  WISP_DIRTY_LOG=ring|bitmap in the
+ * environment picks one (the tests run both); "ring" on a kernel without
+ * it is an error rather than a quiet fallback.
+ */
+enum dirty_log_choice { DIRTY_LOG_DEFAULT, DIRTY_LOG_RING, DIRTY_LOG_BITMAP };
 
-	return v && !strcmp(v, "ring");
+static int dirty_log_from_env(enum dirty_log_choice *choice,
+			      struct wisp_err *err)
+{
+	const char *want = getenv("WISP_DIRTY_LOG");
+
+	*choice = DIRTY_LOG_DEFAULT;
+	if (!want)
+		return 0;
+	if (!strcmp(want, "ring"))
+		*choice = DIRTY_LOG_RING;
+	else if (!strcmp(want, "bitmap"))
+		*choice = DIRTY_LOG_BITMAP;
+	else
+		return err_set(err, WISP_EXIT_USAGE, 0,
+			       "WISP_DIRTY_LOG=%s: expected ring or bitmap",
+			       want);
+	return 0;
+}
+
+static int enable_dirty_log(struct vm *vm, enum dirty_log_choice choice,
+			    struct wisp_err *err)
+{
+	int ret;
+
+	if (choice == DIRTY_LOG_BITMAP)
+		return 0;
+	ret = kvm_enable_dirty_ring(&vm->kvm);
+	if (choice == DIRTY_LOG_DEFAULT)
+		return 0;	/* the bitmap serves where the ring failed */
+	if (ret)
+		return err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
+			       "KVM_CAP_DIRTY_LOG_RING: %s", strerror(-ret));
+	if (!vm->kvm.dirty_ring_entries)
+		return err_set(err, WISP_EXIT_UNAVAILABLE, 0,
+			       "WISP_DIRTY_LOG=ring: this kernel's KVM has no "
+			       "dirty ring");
+	return 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
 	      struct vm_backends *backends, uint64_t deadline_ns,
 	      struct snapshot *restore, struct wisp_err *err)
 {
+	enum dirty_log_choice dirty_log = DIRTY_LOG_DEFAULT;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -1007,6 +1048,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	ret = setup_stop_event(vm, err);
 	if (!ret)
 		ret = setup_signals(vm, err);
+	if (!ret)
+		ret = dirty_log_from_env(&dirty_log, err);
 	if (!ret)
 		ret = check_pin_cpus(cfg, err);
 	/* Guest RAM and the guest in it first: bad input fails before KVM. */
@@ -1047,15 +1090,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_balloon(vm, err);
 	if (!ret && !restore)
 		ret = setup_firmware(vm, err);
-	/*
-	 * Before the vCPUs: their rings are made with them.  Opt-in for now
-	 * (WISP_DIRTY_LOG=ring, docs/snapshot.md), until it has been through
-	 * CI; the bitmap serves otherwise.
-	 */
-	if (!ret && dirty_log_ring_asked() &&
-	    (ret = kvm_enable_dirty_ring(&vm->kvm)))
-		ret = err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
-			      "KVM_CAP_DIRTY_LOG_RING: %s", strerror(-ret));
+	/* Before the vCPUs: their rings are made with them. */
+	if (!ret)
+		ret = enable_dirty_log(vm, dirty_log, err);
 	if (!ret)
 		ret = setup_vcpus(vm, err);
 	if (!ret && restore)
