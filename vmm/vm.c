@@ -93,6 +93,82 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+/* ---- announcing a restored or migrated guest ------------------------------- */
+
+/*
+ * Its network devices each send a RARP from the guest's MAC
+ * (net_announce) ANNOUNCE_ROUNDS times: as the guest runs again, then
+ * ANNOUNCE_FIRST_GAP_MS later, then every ANNOUNCE_STEP_MS.  Switches
+ * and bridges learn its new port at once, without waiting for the guest
+ * to send.  Best effort: a full or missing tap skips a round.
+ */
+#define ANNOUNCE_ROUNDS		5
+#define ANNOUNCE_FIRST_GAP_MS	50
+#define ANNOUNCE_STEP_MS	100
+
+static void arm_announce(struct vm *vm, unsigned int ms)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = ms / 1000,
+		.it_value.tv_nsec = (ms % 1000) * 1000000L + 1,	/* 0 disarms */
+	};
+
+	if (timerfd_settime(vm->announce_src.fd, 0, &its, NULL))
+		perror("wisp: announce: timerfd");
+}
+
+static void on_announce(struct ev_source *src, uint32_t events)
+{
+	struct vm *vm = src->data;
+	uint64_t expirations;
+	unsigned int i, sent = 0;
+	int ret;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0 ||
+	    !vm->announce_left)
+		return;
+	for (i = 0; i < vm->n_nets; i++) {
+		ret = net_announce(vm->nets[i]);
+		if (!ret)
+			sent++;
+		else if (vm->cfg->verbose)
+			fprintf(stderr, "wisp: announce: network device %u: %s\n",
+				i, strerror(-ret));
+	}
+	if (vm->cfg->verbose)
+		fprintf(stderr, "wisp: announce: round %u: a RARP from %u of %u network devices\n",
+			ANNOUNCE_ROUNDS - vm->announce_left + 1, sent,
+			vm->n_nets);
+	vm->announce_left--;
+	if (vm->announce_left)
+		arm_announce(vm, vm->announce_left == ANNOUNCE_ROUNDS - 1 ?
+				 ANNOUNCE_FIRST_GAP_MS : ANNOUNCE_STEP_MS);
+}
+
+static int setup_announce(struct vm *vm, struct wisp_err *err)
+{
+	vm->announce_src = (struct ev_source){
+		.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+		.cb = on_announce, .data = vm,
+	};
+	if (vm->announce_src.fd < 0 ||
+	    evloop_add(&vm->loop, &vm->announce_src, EPOLLIN))
+		return err_set(err, WISP_EXIT_OSERR, errno, "timerfd: %s",
+			       strerror(errno));
+	vm->announce_left = ANNOUNCE_ROUNDS;
+	return 0;
+}
+
+/* The first time a restored or migrated guest runs; else nothing. */
+static void start_announcing(struct vm *vm)
+{
+	if (vm->announce_src.fd < 0 ||
+	    __atomic_exchange_n(&vm->announce_started, true, __ATOMIC_ACQ_REL))
+		return;
+	arm_announce(vm, 0);
+}
+
 /* ---- pause, resume, power button ----------------------------------------- */
 
 int vm_pause(struct vm *vm, unsigned int timeout_ms)
@@ -137,6 +213,7 @@ void vm_resume(struct vm *vm)
 	__atomic_store_n(&vm->pause_requested, false, __ATOMIC_SEQ_CST);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
+	start_announcing(vm);
 }
 
 bool vm_paused(struct vm *vm)
@@ -1028,6 +1105,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	vm->stop_status = -1;
 	vm->loop.epoll_fd = -1;
 	vm->stop_src.fd = vm->signal_src.fd = vm->timer_src.fd = -1;
+	vm->announce_src.fd = -1;
 	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
 	pthread_mutex_init(&vm->err_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -1086,6 +1164,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		ret = setup_disks(vm, err);
 	if (!ret)
 		ret = setup_nets(vm, err);
+	if (!ret && restore && vm->n_nets)
+		ret = setup_announce(vm, err);
 	if (!ret)
 		ret = setup_balloon(vm, err);
 	if (!ret && !restore)
@@ -1132,6 +1212,9 @@ int vm_run(struct vm *vm)
 		else if (!snapshot_paused(vm->restore))
 			vm_resume(vm);
 	}
+	/* A restored guest runs now, unless it was saved paused. */
+	if (vm->restore && !vm_paused(vm))
+		start_announcing(vm);
 	ret = evloop_run(&vm->loop);
 	if (ret)
 		vm_fail(vm, WISP_EXIT_SOFTWARE, "event loop: %s", strerror(-ret));
@@ -1168,6 +1251,8 @@ void vm_destroy(struct vm *vm)
 	migrate_abort(vm);	/* its thread reads guest RAM */
 	if (vm->timer_src.fd >= 0)
 		close(vm->timer_src.fd);
+	if (vm->announce_src.fd >= 0)
+		close(vm->announce_src.fd);
 	for (i = vm->n_vcpus; i-- > 0;)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

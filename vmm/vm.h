@@ -70,6 +70,9 @@ struct vm {
 	struct ev_source stop_src;	/* eventfd: a stop was requested */
 	struct ev_source signal_src;	/* signalfd: SIGINT, SIGTERM, SIGHUP */
 	struct ev_source timer_src;	/* timerfd: --timeout */
+	struct ev_source announce_src;	/* timerfd: a restored VM's RARPs */
+	unsigned int announce_left;	/* rounds still to send (loop) */
+	bool announce_started;		/* atomic */
 	struct kvm kvm;
 	struct guest_mem mem;
 	struct console console;

@@ -474,6 +474,12 @@ static void put_le16(uint8_t *p, uint16_t v)
 	p[1] = v >> 8;
 }
 
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
 static uint16_t get_le16(const uint8_t *p)
 {
 	return p[0] | p[1] << 8;
@@ -1633,6 +1639,34 @@ void net_get_stats(struct net_dev *d, struct net_stats *s)
 bool net_link_up(struct net_dev *d)
 {
 	return __atomic_load_n(&d->link_up, __ATOMIC_ACQUIRE);
+}
+
+/* ---- announcing where the guest is --------------------------------------- */
+
+int net_announce(struct net_dev *d)
+{
+	uint8_t frame[NET_HDR_SIZE + NET_ANNOUNCE_LEN] = { 0 };
+	uint8_t *eth = frame + NET_HDR_SIZE;	/* the header: all zero */
+	uint8_t *rarp = eth + 14;
+	ssize_t n;
+
+	if (!net_link_up(d))
+		return -ENETDOWN;
+	memset(eth, 0xff, 6);			/* broadcast */
+	memcpy(eth + 6, d->config, 6);		/* from the guest's MAC */
+	put_be16(eth + 12, 0x8035);		/* RARP (RFC 903) */
+	put_be16(rarp, 1);			/* hardware: Ethernet */
+	put_be16(rarp + 2, 0x0800);		/* protocol: IPv4 */
+	rarp[4] = 6;
+	rarp[5] = 4;
+	put_be16(rarp + 6, 3);			/* reverse request */
+	memcpy(rarp + 8, d->config, 6);		/* sender: the MAC, 0.0.0.0 */
+	memcpy(rarp + 18, d->config, 6);	/* target: the same */
+	/* One write, one frame: safe beside the TX path's own writes. */
+	n = write(d->qp[0].fd, frame, sizeof(frame));
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(frame) ? 0 : -EIO;
 }
 
 /* ---- snapshots -------------------------------------------------------------- */

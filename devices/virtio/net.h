@@ -125,6 +125,18 @@ void net_get_stats(struct net_dev *dev, struct net_stats *s);
 bool net_link_up(struct net_dev *dev);
 
 /*
+ * Tell the network where the guest is now, after a restore or a
+ * migration (as QEMU's self-announce does, with no help from the guest):
+ * one broadcast RARP request (RFC 903) from the device's MAC, asking for
+ * that MAC, NET_ANNOUNCE_LEN bytes after a zero header, written to the tap
+ * of pair 0, so that switches and bridges learn the port it is behind.
+ * Returns 0, -ENETDOWN with the tap gone, or -errno from the write
+ * (-EAGAIN: the tap is full, nothing sent).  Any thread.
+ */
+#define NET_ANNOUNCE_LEN	60	/* the Ethernet minimum; RARP takes 42 */
+int net_announce(struct net_dev *dev);
+
+/*
  * Snapshots.  net_quiesce: on the loop's thread, vCPUs paused: nothing is
  * left half done.  A TX frame waiting for room in the tap is written if
  * the tap takes it now, else un-popped (the restored or resumed device

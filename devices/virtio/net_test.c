@@ -477,6 +477,26 @@ static void test_rx_direct(void **state)
 	assert_int_equal(st.rx_no_fit, 1);
 }
 
+/*
+ * A driver with an RX buffer offered, then the tap goes away: the device
+ * sees the link down.
+ */
+static void lose_tap(struct nfix *f)
+{
+	uint64_t a[1] = { BUF };
+	uint32_t l[1] = { 2048 };
+	int i;
+
+	bring_up(f, 1u << F_STATUS);
+	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
+	fake_host_poll(&f->fh, 10);
+	close(f->peer);
+	f->peer = -1;
+	for (i = 0; i < 10 && net_link_up(f->dev); i++)
+		fake_host_poll(&f->fh, 10);
+	assert_false(net_link_up(f->dev));
+}
+
 static void test_link_down_and_reset(void **state)
 {
 	struct nfix *f = *state;
@@ -485,15 +505,8 @@ static void test_link_down_and_reset(void **state)
 	uint32_t l[1] = { 2048 };
 	int i;
 
-	bring_up(f, 1u << F_STATUS);
-	vdrv_offer(&f->drv, RXQ, 1, a, l, true);
-	fake_host_poll(&f->fh, 10);
 	/* The tap goes away: link down, a configuration interrupt. */
-	close(f->peer);
-	f->peer = -1;
-	for (i = 0; i < 10 && net_link_up(f->dev); i++)
-		fake_host_poll(&f->fh, 10);
-	assert_false(net_link_up(f->dev));
+	lose_tap(f);
 	assert_int_equal(tap_events(f), 0);	/* no busy loop on a dead fd */
 	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_DEVCFG + 6, 2), 0);
 	assert_int_equal(vdrv_bar_rd(&f->drv, VIRTIO_PCI_ISR, 1) & 2, 2);
@@ -513,6 +526,38 @@ static void test_link_down_and_reset(void **state)
 	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1), 0);
 	bring_up(f, 1u << F_STATUS);
 	assert_int_equal(vdrv_bar_rd(&f->drv, 0x14, 1), 0x0f);
+}
+
+/*
+ * The announcement after a restore or a migration: one RARP request from
+ * the device's MAC onto the tap, whatever the driver did (none here: the
+ * guest has no part in it), and -ENETDOWN once the tap is gone.
+ */
+static void test_announce(void **state)
+{
+	static const uint8_t want[NET_ANNOUNCE_LEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* to everyone */
+		2, 0, 0, 0, 0, 0x42,			/* from the MAC */
+		0x80, 0x35,				/* RARP */
+		0, 1, 0x08, 0x00, 6, 4, 0, 3,		/* Ethernet, IPv4, request */
+		2, 0, 0, 0, 0, 0x42, 0, 0, 0, 0,	/* sender */
+		2, 0, 0, 0, 0, 0x42, 0, 0, 0, 0,	/* target */
+	};
+	static const uint8_t zero_hdr[NET_HDR_SIZE];
+	struct nfix *f = *state;
+	uint8_t frame[NET_HDR_SIZE + NET_ANNOUNCE_LEN + 16];
+
+	assert_int_equal(net_announce(f->dev), 0);
+	assert_int_equal(recv(f->peer, frame, sizeof(frame), MSG_DONTWAIT),
+			 NET_HDR_SIZE + NET_ANNOUNCE_LEN);
+	assert_memory_equal(frame, zero_hdr, NET_HDR_SIZE);
+	assert_memory_equal(frame + NET_HDR_SIZE, want, sizeof(want));
+	/* Sent once per call: nothing more is waiting. */
+	assert_int_equal(recv(f->peer, frame, sizeof(frame), MSG_DONTWAIT), -1);
+
+	/* The link seen down (a driver at work): nothing is written. */
+	lose_tap(f);
+	assert_int_equal(net_announce(f->dev), -ENETDOWN);
 }
 
 /* Queue pairs: the control queue enables them (VIRTIO_NET_CTRL_MQ). */
@@ -817,6 +862,8 @@ int main(void)
 							 n_setup, n_teardown,
 							 "tap=test0,mtu=1500,tx=writev"),
 		cmocka_unit_test_setup_teardown(test_ring_corruption, n_setup,
+						n_teardown),
+		cmocka_unit_test_setup_teardown(test_announce, n_setup,
 						n_teardown),
 		cmocka_unit_test_prestate_setup_teardown(test_multiqueue, n_setup,
 							 n_teardown,
