@@ -850,17 +850,30 @@ int migrate_receive(struct snapshot *s, struct vm *vm, struct wisp_err *err)
 	return 0;
 }
 
-int migrate_take_disks(struct snapshot *s, struct wisp_err *err)
+/*
+ * Send message @kind (no payload) to the source and wait up to
+ * @timeout_ms for the answer @want.  Returns 0 or -errno (-EPROTO for
+ * any other answer).
+ */
+static int ask_source(struct snapshot *s, uint32_t kind, uint32_t want,
+		      int timeout_ms)
 {
-	uint32_t msg[2] = { MSG_RELEASE, 0 }, reply;
+	uint32_t msg[2] = { kind, 0 }, reply;
 	int ret;
 
 	ret = send_all(s->migration_fd, msg, sizeof(msg));
 	if (!ret)
 		ret = recv_all(s->migration_fd, &reply, sizeof(reply),
-			       IO_TIMEOUT_MS);
-	if (!ret && reply != MSG_RELEASED)
+			       timeout_ms);
+	if (!ret && reply != want)
 		ret = -EPROTO;
+	return ret;
+}
+
+int migrate_take_disks(struct snapshot *s, struct wisp_err *err)
+{
+	int ret = ask_source(s, MSG_RELEASE, MSG_RELEASED, IO_TIMEOUT_MS);
+
 	if (ret)
 		return err_set(err, WISP_EXIT_DATAERR, -ret,
 			       "migration: the source did not let go of its disks: %s",
@@ -883,15 +896,8 @@ void migrate_answer(struct snapshot *s, const struct wisp_err *err)
 
 int migrate_confirm(struct snapshot *s, struct wisp_err *err)
 {
-	uint32_t ready[2] = { MSG_READY, 0 }, go;
-	int ret;
+	int ret = ask_source(s, MSG_READY, MSG_GO, ANSWER_TIMEOUT_MS);
 
-	ret = send_all(s->migration_fd, ready, sizeof(ready));
-	if (!ret)
-		ret = recv_all(s->migration_fd, &go, sizeof(go),
-			       ANSWER_TIMEOUT_MS);
-	if (!ret && go != MSG_GO)
-		ret = -EPROTO;
 	if (ret)
 		return err_set(err, WISP_EXIT_UNAVAILABLE, -ret,
 			       "migration: the source never said go (%s); this VM does not run",
